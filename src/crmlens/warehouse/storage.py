@@ -1,0 +1,168 @@
+"""Where the tables live, and the transaction an import runs in.
+
+Both storages hand an import a DuckDB connection in which every table of the warehouse is a
+real table, and make the import all-or-nothing:
+
+- :class:`DuckDBStorage` is the warehouse file itself, in one DuckDB transaction (an error,
+  Ctrl-C or a killed process leaves the file as it was: DuckDB commits through its WAL).
+- :class:`ParquetStorage` (the Spark warehouse) keeps one Parquet file per table in a
+  version directory; an import works on an in-memory copy and publishes a new version by
+  renaming one pointer file, so readers never see half an import.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from crmlens.errors import WarehouseError
+from crmlens.ingest.sql import lit
+from crmlens.warehouse.system import all_ddl
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+class Transaction:
+    """An open import: a DuckDB connection and the tables it changed."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.changed: set[str] = set()
+
+    def touch(self, table: str) -> None:
+        """Mark `table` as written by this import."""
+        self.changed.add(table)
+
+
+class DuckDBStorage:
+    """The warehouse is one DuckDB file."""
+
+    def __init__(self, path: Path) -> None:
+        import duckdb
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(path))
+        except duckdb.Error as e:
+            raise WarehouseError(f"cannot open the warehouse {path}: {e}") from e
+        self.path = path
+        for name, ddl in all_ddl().items():
+            self.con.execute(f'CREATE TABLE IF NOT EXISTS "{name}" ({ddl})')
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One DuckDB transaction; rolled back on any exception or interrupt."""
+        self.con.execute("BEGIN TRANSACTION")
+        tx = Transaction(self.con)
+        try:
+            yield tx
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the file."""
+        self.con.close()
+
+
+class ParquetStorage:
+    """The warehouse is a directory of Parquet files, one version directory per import."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        if not (root / "CURRENT").exists():
+            self._publish(self._write_all(_empty_tables(), "v000000"))
+
+    @property
+    def current(self) -> Path:
+        """The directory of the published version."""
+        return self.root / (self.root / "CURRENT").read_text().strip()
+
+    def path(self, table: str) -> Path:
+        """The Parquet file of `table` in the published version."""
+        return self.current / f"{table}.parquet"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Work on an in-memory copy; publish a new version only when all went well."""
+        import duckdb
+
+        con = duckdb.connect()
+        for name in all_ddl():
+            con.execute(
+                f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet({lit(str(self.path(name)))})'
+            )
+        tx = Transaction(con)
+        try:
+            yield tx
+            version = self._next_version()
+            self._publish(self._write_changed(con, tx.changed, version))
+        finally:
+            con.close()
+
+    def _next_version(self) -> str:
+        number = int(self.current.name[1:]) + 1
+        return f"v{number:06d}"
+
+    def _write_changed(
+        self, con: duckdb.DuckDBPyConnection, changed: set[str], version: str
+    ) -> Path:
+        target = self.root / f".{version}.tmp"
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir()
+        try:
+            for name in all_ddl():
+                out = target / f"{name}.parquet"
+                if name in changed:
+                    con.execute(
+                        f'COPY "{name}" TO {lit(str(out))} (FORMAT parquet, COMPRESSION zstd)'
+                    )
+                else:
+                    os.link(self.path(name), out)
+            final = self.root / version
+            target.rename(final)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        return final
+
+    def _write_all(self, con: duckdb.DuckDBPyConnection, version: str) -> Path:
+        final = self.root / version
+        final.mkdir(exist_ok=True)
+        for name in all_ddl():
+            con.execute(
+                f'COPY "{name}" TO {lit(str(final / (name + ".parquet")))} (FORMAT parquet)'
+            )
+        return final
+
+    def _publish(self, version_dir: Path) -> None:
+        pointer = self.root / "CURRENT.tmp"
+        pointer.write_text(version_dir.name)
+        os.replace(pointer, self.root / "CURRENT")
+        self._prune(keep=version_dir.name)
+
+    def _prune(self, keep: str) -> None:
+        for old in self.root.glob("v*"):
+            if old.is_dir() and old.name < keep and old.name != keep:
+                older = sorted(p.name for p in self.root.glob("v*") if p.is_dir())
+                if older.index(old.name) < len(older) - 2:
+                    shutil.rmtree(old, ignore_errors=True)
+
+    def close(self) -> None:
+        """Nothing stays open between imports."""
+
+
+def _empty_tables() -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    con = duckdb.connect()
+    for name, ddl in all_ddl().items():
+        con.execute(f'CREATE TABLE "{name}" ({ddl})')
+    return con
