@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from crmlens.ingest.presets.base import Preset
+from crmlens.ingest.presets.maven_crm import MavenCrm
 
-PRESETS: list[Preset] = []
+PRESETS: list[Preset] = [MavenCrm()]

@@ -1,0 +1,47 @@
+# crmlens — the two commands: `make demo` and `make test` (each sets itself up first).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-fast test-spark lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v java >/dev/null 2>&1 || { echo "installing a Java runtime for Spark (Debian package)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless) \
+	  || (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless); }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[spark,postgres,dev]"
+	@touch $(STAMP)
+
+demo: install
+	$(BIN)/crmlens demo
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+test: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/pytest -n 2 -m "not spark" -q
+	$(BIN)/pytest -m spark -q
+
+test-fast: install
+	$(BIN)/pytest -n 2 -m "not spark" -q
+
+test-spark: install
+	$(BIN)/pytest -m spark -q
+
+bench: install
+	@for b in benchmarks/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) crmlens-demo crmlens-demo.duckdb bench-out

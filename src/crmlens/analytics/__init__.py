@@ -1,0 +1,3 @@
+"""Analytics: one module per capability; functions from Ibis tables to Ibis tables."""
+
+from __future__ import annotations

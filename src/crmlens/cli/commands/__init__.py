@@ -1,0 +1,3 @@
+"""One module per command group; each has ``register(app)``."""
+
+from __future__ import annotations
