@@ -38,6 +38,7 @@ class Staged:
     duplicates: int = 0
     quarantine_table: str = ""
     quarantined_rows: int = 0
+    headers: dict[str, str] | None = None
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -213,6 +214,7 @@ def _type_output(
     batch.rows_read = _scalar(con, f"SELECT count(*) FROM {temp}")
     headers = {n: h for n, e in output.columns.items() if (h := _raw_name(e))}
     headers.update({n: h for n, (h, _) in custom.items()})
+    batch.headers = headers
     if not output.derived:
         _collect_bad_values(con, raw, batch, cells, inner, where, headers)
     con.execute(f"DELETE FROM {temp} WHERE _bad")
@@ -319,9 +321,10 @@ def _quarantine_conflicts(
         f"{lit(k + '=')} || coalesce(CAST({ident(k)} AS VARCHAR), '')" for k in batch.key
     )
     column = ",".join(batch.key)
+    header = ",".join((batch.headers or {}).get(k, k) for k in batch.key)
     con.execute(
         f"INSERT INTO {batch.quarantine_table} SELECT {lit(raw.name)}, c._row, "
-        f"{lit(batch.table)}, {lit(column)}, {lit(column)}, c.k, "
+        f"{lit(batch.table)}, {lit(column)}, {lit(header)}, c.k, "
         f"'same key as row ' || array_to_string(list_filter(c.rows, lambda x: x <> c._row), ', ') "
         f"|| ' but different values', CAST(to_json(r) AS VARCHAR) FROM "
         f"(SELECT _row, {key_text} AS k, list(_row) OVER (PARTITION BY {keys}) AS rows, "

@@ -4,5 +4,8 @@ from __future__ import annotations
 
 from crmlens.ingest.presets.base import Preset
 from crmlens.ingest.presets.maven_crm import MavenCrm
+from crmlens.ingest.presets.olist_funnel import OlistFunnel
+from crmlens.ingest.presets.online_retail import OnlineRetail
+from crmlens.ingest.presets.x_education import XEducation
 
-PRESETS: list[Preset] = [MavenCrm()]
+PRESETS: list[Preset] = [MavenCrm(), OlistFunnel(), XEducation(), OnlineRetail()]

@@ -1,0 +1,54 @@
+"""Shared fixtures: paths to ../shared/data, hypothesis profiles, engines, the demo."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tests.backends import ENGINES, open_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data beside the repository (skip when this checkout has none)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"{SHARED_DATA} is missing: the public datasets live beside the repo")
+    return SHARED_DATA
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine a parity test runs on: duckdb, and spark under `-m spark`."""
+    return str(request.param)
+
+
+@pytest.fixture
+def open_wh(engine: str, tmp_path: Path):  # noqa: ANN201
+    """Open a fresh, empty warehouse of the current engine."""
+
+    def _open(name: str = "wh"):  # noqa: ANN202
+        return open_engine(engine, tmp_path / name)
+
+    return _open
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo CRM (seed 42, scale 1) generated once per session."""
+    from crmlens.demo import generate
+
+    out = tmp_path_factory.mktemp("demo42")
+    generate(out, seed=42, scale=1.0)
+    return out
