@@ -60,7 +60,10 @@ def main(argv: list[str] | None = None) -> Any:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("CRMLENS_DEBUG") == "1"
     try:
-        return app(args=args, prog_name="crmlens", standalone_mode=False)
+        result = app(args=args, prog_name="crmlens", standalone_mode=False)
+        if isinstance(result, int) and result:
+            sys.exit(result)  # click returns typer.Exit's code when not standalone
+        return result
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.ClickException as e:
