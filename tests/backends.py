@@ -37,13 +37,18 @@ def notyet(engines: list[str], *, raises: type[BaseException], reason: str) -> A
 
     def mark(request: pytest.FixtureRequest) -> None:
         if request.node.callspec.params.get("engine") in engines:
-            request.node.add_marker(pytest.mark.xfail(raises=raises, reason=reason, strict=True))
+            request.node.add_marker(
+                pytest.mark.xfail(raises=raises, reason=reason, strict=True)
+            )
 
     return mark
 
 
-def normalise_rows(rows: list[dict[str, Any]], *, digits: int = 9) -> list[dict[str, Any]]:
+def normalise_rows(
+    rows: list[dict[str, Any]], *, digits: int = 9
+) -> list[dict[str, Any]]:
     """Rows with floats rounded and sorted, so engines can be compared exactly."""
+
     def fix(v: Any) -> Any:
         if isinstance(v, float):
             return None if math.isnan(v) else round(v, digits)

@@ -24,7 +24,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 def shared_data() -> Path:
     """../shared/data beside the repository (skip when this checkout has none)."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"{SHARED_DATA} is missing: the public datasets live beside the repo")
+        pytest.skip(
+            f"{SHARED_DATA} is missing: the public datasets live beside the repo"
+        )
     return SHARED_DATA
 
 
@@ -35,10 +37,10 @@ def engine(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def open_wh(engine: str, tmp_path: Path):  # noqa: ANN201
+def open_wh(engine: str, tmp_path: Path):
     """Open a fresh, empty warehouse of the current engine."""
 
-    def _open(name: str = "wh"):  # noqa: ANN202
+    def _open(name: str = "wh"):
         return open_engine(engine, tmp_path / name)
 
     return _open

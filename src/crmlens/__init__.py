@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from crmlens.warehouse import Warehouse
 
 
-def open(url: Any = None) -> Warehouse:  # noqa: A001 - the public name of DESIGN.md
+def open(url: Any = None) -> Warehouse:
     """Open the warehouse at `url` (default ``$CRMLENS_WAREHOUSE`` or ``./crmlens.duckdb``)."""
     from crmlens.warehouse import open_warehouse
 

@@ -70,7 +70,7 @@ class WarehouseError(CrmlensError, RuntimeError):
     status = 500
 
 
-class UnsupportedOnBackend(CrmlensError, RuntimeError):  # noqa: N818
+class UnsupportedOnBackend(CrmlensError, RuntimeError):
     """An engine cannot compute an analysis; there is no silent fallback."""
 
     def __init__(self, analysis: str, backend: str) -> None:

@@ -20,14 +20,18 @@ def test_help_lists_commands_with_examples() -> None:
 
 def test_import_json_envelope_and_quarantine_formats(tmp_path: Path) -> None:
     path = tmp_path / "deals.csv"
-    path.write_text("deal_id,created_at,pipeline_id,status,amount\nD1,2025-01-01,p,won,x\nD2,2025-01-01,p,won,5\n")
+    path.write_text(
+        "deal_id,created_at,pipeline_id,status,amount\nD1,2025-01-01,p,won,x\nD2,2025-01-01,p,won,5\n"
+    )
     wh = str(tmp_path / "wh.duckdb")
     code, out, _ = run_cli(["import", str(path), "-w", wh, "-f", "json"])
     assert code == 0
     data = json.loads(out)
     assert set(data) >= {"analysis", "params", "rows", "findings", "errors", "warnings"}
-    assert data["rows"][0]["loaded"] == 1 and data["rows"][0]["quarantined"] == 1
-    assert data["errors"][0]["row"] == 2 and data["errors"][0]["column"] == "amount"
+    assert data["rows"][0]["loaded"] == 1
+    assert data["rows"][0]["quarantined"] == 1
+    assert data["errors"][0]["row"] == 2
+    assert data["errors"][0]["column"] == "amount"
     code, out, _ = run_cli(["quarantine", "-w", wh, "-f", "csv"])
     assert code == 0
     assert out.splitlines()[0].startswith("import_id,file,row,table_name,column_name")
@@ -37,11 +41,23 @@ def test_import_json_envelope_and_quarantine_formats(tmp_path: Path) -> None:
 
 
 def test_error_is_one_line_and_json_envelope(tmp_path: Path) -> None:
-    code, out, err = run_cli(["import", str(tmp_path / "missing.csv"), "-w", str(tmp_path / "w.duckdb"), "-f", "json"])
+    code, out, err = run_cli(
+        [
+            "import",
+            str(tmp_path / "missing.csv"),
+            "-w",
+            str(tmp_path / "w.duckdb"),
+            "-f",
+            "json",
+        ]
+    )
     assert code == 1
-    assert err.strip().startswith("error:") and "missing.csv" in err and "Traceback" not in err
+    assert err.strip().startswith("error:")
+    assert "missing.csv" in err
+    assert "Traceback" not in err
     envelope = json.loads(out)
-    assert envelope["ok"] is False and envelope["status"] == 400
+    assert envelope["ok"] is False
+    assert envelope["status"] == 400
     assert "file not found" in envelope["error"]
 
 
@@ -55,10 +71,14 @@ def test_nothing_usable_exits_non_zero(tmp_path: Path) -> None:
 def test_unknown_preset_and_table_are_clear(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("a,b\n1,2\n")
-    code, _, err = run_cli(["import", str(path), "-w", str(tmp_path / "w.duckdb"), "--preset", "nope"])
-    assert code == 1 and "unknown preset 'nope'" in err
+    code, _, err = run_cli(
+        ["import", str(path), "-w", str(tmp_path / "w.duckdb"), "--preset", "nope"]
+    )
+    assert code == 1
+    assert "unknown preset 'nope'" in err
     code, _, err = run_cli(["import", str(path), "-w", str(tmp_path / "w.duckdb")])
-    assert code == 1 and "cannot tell which table" in err
+    assert code == 1
+    assert "cannot tell which table" in err
 
 
 def test_import_crmlens_is_light() -> None:
@@ -67,5 +87,7 @@ def test_import_crmlens_is_light() -> None:
         "heavy = [m for m in ('ibis', 'pandas', 'pyspark', 'duckdb', 'sklearn') if m in sys.modules]; "
         "print(heavy)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]"

@@ -40,7 +40,10 @@ def evaluate(sql: str, value: str | None) -> object:
     ],
 )
 def test_number(text: str, decimal_comma: bool, expected: float | None) -> None:
-    assert evaluate(normalise.number("x", decimal_comma=decimal_comma).value, text) == expected
+    assert (
+        evaluate(normalise.number("x", decimal_comma=decimal_comma).value, text)
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -66,8 +69,15 @@ def test_timestamp(text: str, expected: dt.datetime | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("да", True), ("Нет", False), ("YES", True), ("false", False), ("1", True),
-     ("0", False), ("может быть", None)],
+    [
+        ("да", True),
+        ("Нет", False),
+        ("YES", True),
+        ("false", False),
+        ("1", True),
+        ("0", False),
+        ("может быть", None),
+    ],
 )
 def test_boolean(text: str, expected: bool | None) -> None:
     assert evaluate(normalise.boolean("x").value, text) is expected
@@ -75,8 +85,14 @@ def test_boolean(text: str, expected: bool | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("Успешно реализовано", "won"), ("Закрыто и не реализовано", "lost"),
-     ("В работе", "open"), (" WON ", "won"), ("Closed Lost", "lost"), ("непонятно", None)],
+    [
+        ("Успешно реализовано", "won"),
+        ("Закрыто и не реализовано", "lost"),
+        ("В работе", "open"),
+        (" WON ", "won"),
+        ("Closed Lost", "lost"),
+        ("непонятно", None),
+    ],
 )
 def test_deal_status(text: str, expected: str | None) -> None:
     column = TABLES["deals"].column("status")

@@ -16,7 +16,9 @@ from crmlens.ingest.readers import (
     read_file,
 )
 
-RU = "ID сделки;Бюджет;Статус\r\nD1;1 234,50;В работе\r\nD2;12,5;Успешно реализовано\r\n"
+RU = (
+    "ID сделки;Бюджет;Статус\r\nD1;1 234,50;В работе\r\nD2;12,5;Успешно реализовано\r\n"
+)
 
 
 def rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[object, ...]]:
@@ -88,7 +90,9 @@ def test_excel_rows_and_dates(tmp_path: Path) -> None:
 
 def test_parquet_keeps_types(tmp_path: Path) -> None:
     path = tmp_path / "orders.parquet"
-    duckdb.sql("SELECT 'O1' AS order_id, 12.5::DOUBLE AS amount").write_parquet(str(path))
+    duckdb.sql("SELECT 'O1' AS order_id, 12.5::DOUBLE AS amount").write_parquet(
+        str(path)
+    )
     con = duckdb.connect()
     raw = read_file(con, path, "r")
     assert raw.typed

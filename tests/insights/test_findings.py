@@ -8,7 +8,9 @@ import pytest
 from crmlens.insights.findings import FINDING_SCHEMA, Finding, rank, validate
 
 
-def make(kind: str = "stage_drop", impact: float | None = 1000.0, severity: str = "high") -> Finding:
+def make(
+    kind: str = "stage_drop", impact: float | None = 1000.0, severity: str = "high"
+) -> Finding:
     return Finding(
         analysis="funnel",
         kind=kind,

@@ -45,8 +45,14 @@ def test_tables_on_engine(engine: str, crm_dir: Path, tmp_path: Path) -> None:
     rows = {r["table_name"]: r for r in records(tables_rows(wh))}
     assert len(rows) == 13
     for table, (count, first, last) in EXPECTED.items():
-        assert (rows[table]["row_count"], rows[table]["first_at"], rows[table]["last_at"]) == (
-            count, first, last,
+        assert (
+            rows[table]["row_count"],
+            rows[table]["first_at"],
+            rows[table]["last_at"],
+        ) == (
+            count,
+            first,
+            last,
         ), table
     assert "kanal" in wh.columns("deals")
 

@@ -33,7 +33,9 @@ def run_cli(args: list[str]) -> tuple[int, str, str]:
 def check_import(tmp: Path, data: bytes) -> None:
     path = tmp / "deals.csv"
     path.write_bytes(data)
-    code, out, err = run_cli(["import", str(path), "-w", str(tmp / "wh.duckdb"), "-f", "json"])
+    code, out, err = run_cli(
+        ["import", str(path), "-w", str(tmp / "wh.duckdb"), "-f", "json"]
+    )
     assert "Traceback" not in out + err
     assert "internal error" not in err, err
     assert code in (0, 1), (code, err)
@@ -53,14 +55,16 @@ def test_random_bytes(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> 
         max_size=6,
     )
 )
-def test_corrupted_csv(tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[int, bytes]]) -> None:
+def test_corrupted_csv(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[int, bytes]]
+) -> None:
     data = bytearray(GOOD)
     for position, replacement in edits:
         data[position : position + len(replacement) or position + 1] = replacement
     check_import(tmp_path_factory.mktemp("fuzz"), bytes(data))
 
 
-@given(st.text(alphabet=st.sampled_from(list(";,\"\r\n01.-абвDwon ")), max_size=200))
+@given(st.text(alphabet=st.sampled_from(list(';,"\r\n01.-абвDwon ')), max_size=200))
 def test_csv_like_text(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
     check_import(tmp_path_factory.mktemp("fuzz"), GOOD[:60] + text.encode("utf-8"))
 
@@ -68,6 +72,8 @@ def test_csv_like_text(tmp_path_factory: pytest.TempPathFactory, text: str) -> N
 def test_the_unbroken_file_imports(tmp_path: Path) -> None:
     path = tmp_path / "deals.csv"
     path.write_bytes(GOOD)
-    code, out, err = run_cli(["import", str(path), "-w", str(tmp_path / "wh.duckdb"), "-f", "json"])
+    code, out, err = run_cli(
+        ["import", str(path), "-w", str(tmp_path / "wh.duckdb"), "-f", "json"]
+    )
     assert code == 0, err
     assert '"loaded": 2' in out

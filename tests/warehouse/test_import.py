@@ -17,16 +17,16 @@ from crmlens.model import TABLE_NAMES
 
 MESSY = (
     "ID сделки;Дата создания;Воронка;Статус;Бюджет;Размер компании;Партнёр\r\n"
-    "D1;01.03.2025 14:05;main;В работе;1 234,50;120;да\r\n"          # 2 ok
+    "D1;01.03.2025 14:05;main;В работе;1 234,50;120;да\r\n"  # 2 ok
     "D2;02.03.2025;main;Успешно реализовано;около миллиона;5;нет\r\n"  # 3 not a number
-    "D3;31.02.2024 10:00;main;В работе;10;5;нет\r\n"                 # 4 impossible date
-    ";03.03.2025;main;В работе;10;5;нет\r\n"                         # 5 missing key
-    "D4;03.03.2025;main;непонятно;10;5;нет\r\n"                      # 6 bad enum
-    "D1;01.03.2025 14:05;main;В работе;1 234,50;120;да\r\n"          # 7 exact duplicate
-    "D5;04.03.2025;main;В работе;10;5;нет\r\n"                       # 8 conflict with 9
-    "D5;04.03.2025;main;В работе;11;5;нет\r\n"                       # 9
-    "D6;05.03.2025;main;В работе;10;5;нет;лишнее\r\n"                # 10 too many fields
-    "D7;06.03.2025;main;Закрыто и не реализовано;0,5;7;да\r\n"       # 11 ok
+    "D3;31.02.2024 10:00;main;В работе;10;5;нет\r\n"  # 4 impossible date
+    ";03.03.2025;main;В работе;10;5;нет\r\n"  # 5 missing key
+    "D4;03.03.2025;main;непонятно;10;5;нет\r\n"  # 6 bad enum
+    "D1;01.03.2025 14:05;main;В работе;1 234,50;120;да\r\n"  # 7 exact duplicate
+    "D5;04.03.2025;main;В работе;10;5;нет\r\n"  # 8 conflict with 9
+    "D5;04.03.2025;main;В работе;11;5;нет\r\n"  # 9
+    "D6;05.03.2025;main;В работе;10;5;нет;лишнее\r\n"  # 10 too many fields
+    "D7;06.03.2025;main;Закрыто и не реализовано;0,5;7;да\r\n"  # 11 ok
 )
 
 
@@ -51,10 +51,15 @@ def test_messy_file_loads_exactly_the_valid_rows(tmp_path: Path, messy: Path) ->
     assert sorted(wh.deals.deal_id.execute()) == ["D1", "D7"]
     found = quarantine_rows(wh)
     assert [(r, c) for r, c, _ in found] == [
-        (3, "Бюджет"), (4, "Дата создания"), (5, "ID сделки"), (6, "Статус"),
-        (8, "ID сделки"), (9, "ID сделки"), (10, None),
+        (3, "Бюджет"),
+        (4, "Дата создания"),
+        (5, "ID сделки"),
+        (6, "Статус"),
+        (8, "ID сделки"),
+        (9, "ID сделки"),
+        (10, None),
     ]
-    reasons = dict(((r, c), why) for r, c, why in found)
+    reasons = {(r, c): why for r, c, why in found}
     assert "is not a number" in reasons[(3, "Бюджет")]
     assert "same key as row 9" in reasons[(8, "ID сделки")]
     deals = wh.deals.execute().set_index("deal_id")
@@ -86,12 +91,18 @@ def test_reimport_changes_nothing(tmp_path: Path, messy: Path) -> None:
 def test_upsert_updates_and_append_refuses(tmp_path: Path) -> None:
     wh = crmlens.open(tmp_path / "wh.duckdb")
     first = tmp_path / "deals.csv"
-    first.write_text("deal_id,created_at,pipeline_id,status,amount\nD1,2025-01-01,p,open,10\n")
+    first.write_text(
+        "deal_id,created_at,pipeline_id,status,amount\nD1,2025-01-01,p,open,10\n"
+    )
     wh.import_files([first])
-    first.write_text("deal_id,created_at,pipeline_id,status,amount\nD1,2025-01-01,p,won,10\nD2,2025-01-02,p,open,5\n")
+    first.write_text(
+        "deal_id,created_at,pipeline_id,status,amount\nD1,2025-01-01,p,won,10\nD2,2025-01-02,p,open,5\n"
+    )
     up = wh.import_files([first]).tables[0]
     assert (up.loaded, up.updated) == (1, 1)
-    assert wh.deals.filter(wh.deals.deal_id == "D1").status.execute().tolist() == ["won"]
+    assert wh.deals.filter(wh.deals.deal_id == "D1").status.execute().tolist() == [
+        "won"
+    ]
     app = wh.import_files([first], mode="append").tables[0]
     assert (app.loaded, app.quarantined) == (0, 2)
     rep = wh.import_files([first], mode="replace").tables[0]
@@ -103,19 +114,25 @@ def checksums(wh: crmlens.Warehouse) -> dict[str, tuple[int, int]]:
     con = wh.storage.con  # type: ignore[union-attr]
     out = {}
     for name in [*TABLE_NAMES, "imports", "quarantine"]:
-        row = con.execute(f'SELECT count(*), coalesce(sum(hash(t)), 0) FROM "{name}" t').fetchone()
+        row = con.execute(
+            f'SELECT count(*), coalesce(sum(hash(t)), 0) FROM "{name}" t'
+        ).fetchone()
         out[name] = (row[0], int(row[1]))
     return out
 
 
-def test_failure_half_way_leaves_warehouse_unchanged(tmp_path: Path, messy: Path) -> None:
+def test_failure_half_way_leaves_warehouse_unchanged(
+    tmp_path: Path, messy: Path
+) -> None:
     wh = crmlens.open(tmp_path / "wh.duckdb")
     wh.import_files([messy], table="deals")
     before = checksums(wh)
     data = tmp_path / "more"
     data.mkdir()
     (data / "managers.csv").write_text("manager_id,name\nM1,Анна\n")
-    (data / "deals.csv").write_text("deal_id,created_at,pipeline_id,status\nD9,2025-01-01,p,open\n")
+    (data / "deals.csv").write_text(
+        "deal_id,created_at,pipeline_id,status\nD9,2025-01-01,p,open\n"
+    )
     from crmlens.warehouse.load import import_paths
 
     with pytest.raises(RuntimeError, match="injected failure"):
@@ -161,10 +178,14 @@ def test_killed_process_leaves_warehouse_unchanged(tmp_path: Path, messy: Path) 
     data = tmp_path / "more"
     data.mkdir()
     (data / "managers.csv").write_text("manager_id,name\nM1,Анна\n")
-    (data / "deals.csv").write_text("deal_id,created_at,pipeline_id,status\nD9,2025-01-01,p,open\n")
+    (data / "deals.csv").write_text(
+        "deal_id,created_at,pipeline_id,status\nD9,2025-01-01,p,open\n"
+    )
     proc = subprocess.Popen(
         [sys.executable, "-c", KILL_SCRIPT, str(path), str(data)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert proc.stdout is not None
     deadline = time.monotonic() + 60
@@ -179,10 +200,13 @@ def test_killed_process_leaves_warehouse_unchanged(tmp_path: Path, messy: Path) 
 def test_directory_twice_keeps_counts(tmp_path: Path) -> None:
     data = tmp_path / "crm"
     data.mkdir()
-    (data / "managers.csv").write_text("manager_id,name,region\nM1,Анна,Урал\nM2,Олег,Юг\n")
+    (data / "managers.csv").write_text(
+        "manager_id,name,region\nM1,Анна,Урал\nM2,Олег,Юг\n"
+    )
     (data / "сделки.csv").write_text(
         "ID сделки;Дата создания;Воронка;Статус;Ответственный\n"
-        "D1;01.03.2025;main;в работе;M1\n", encoding="utf-8"
+        "D1;01.03.2025;main;в работе;M1\n",
+        encoding="utf-8",
     )
     (data / "notes.txt.bak").write_text("ignored")
     wh = crmlens.open(tmp_path / "wh.duckdb")
@@ -190,5 +214,6 @@ def test_directory_twice_keeps_counts(tmp_path: Path) -> None:
     counts = {t: wh.table(t).count().execute() for t in TABLE_NAMES}
     report = wh.import_files([data])
     assert {t: wh.table(t).count().execute() for t in TABLE_NAMES} == counts
-    assert counts["managers"] == 2 and counts["deals"] == 1
+    assert counts["managers"] == 2
+    assert counts["deals"] == 1
     assert all(t.unchanged == t.rows_read for t in report.tables)

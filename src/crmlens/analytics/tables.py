@@ -50,4 +50,6 @@ def table_overview(tables: dict[str, ir.Table]) -> ir.Table:
             ).mutate(table_name=ibis.literal(name))
         )
     union = ibis.union(*parts) if len(parts) > 1 else parts[0]
-    return union.select("table_name", "row_count", "first_at", "last_at").order_by("table_name")
+    return union.select("table_name", "row_count", "first_at", "last_at").order_by(
+        "table_name"
+    )

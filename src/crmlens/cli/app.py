@@ -80,15 +80,23 @@ def main(argv: list[str] | None = None) -> Any:
     except Exception as e:  # a bug or an engine failure: still one line, no traceback
         if debug:
             raise
-        _fail(f"internal error: {type(e).__name__}: {e} (run with --debug for details)", args, 2)
+        _fail(
+            f"internal error: {type(e).__name__}: {e} (run with --debug for details)",
+            args,
+            2,
+        )
 
 
-def _fail(message: str, args: list[str], code: int, env: dict[str, Any] | None = None) -> None:
+def _fail(
+    message: str, args: list[str], code: int, env: dict[str, Any] | None = None
+) -> None:
     import json
 
     from crmlens.cli.render import stderr
 
-    stderr.print(f"[red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    stderr.print(
+        f"[red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True
+    )
     if _wants_json(args):
         env = env or {"ok": False, "error": message, "errors": [message], "status": 500}
         sys.stdout.write(json.dumps(env, ensure_ascii=False) + "\n")

@@ -24,6 +24,9 @@ FormatOpt = Annotated[
 ]
 AsOfOpt = Annotated[
     str | None,
-    typer.Option("--as-of", help="Compute as of this date (YYYY-MM-DD); default: the data's last day."),
+    typer.Option(
+        "--as-of",
+        help="Compute as of this date (YYYY-MM-DD); default: the data's last day.",
+    ),
 ]
 LangOpt = Annotated[str, typer.Option("--lang", help="Language of findings: ru or en.")]

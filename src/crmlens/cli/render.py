@@ -15,7 +15,7 @@ import math
 import sys
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
@@ -25,7 +25,7 @@ stdout = Console(highlight=False, soft_wrap=False)
 stderr = Console(stderr=True, highlight=False)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """Output formats of every analysis command."""
 
     table = "table"
@@ -105,7 +105,9 @@ def emit(
     """Print a result in `fmt`."""
     if fmt == Format.json:
         text = json.dumps(
-            envelope(analysis, params, rows, findings, **extra), ensure_ascii=False, indent=2
+            envelope(analysis, params, rows, findings, **extra),
+            ensure_ascii=False,
+            indent=2,
         )
         sys.stdout.write(text + "\n")
     elif fmt == Format.csv:
@@ -140,13 +142,20 @@ def print_table(rows: list[dict[str, Any]], *, title: str, limit: int = 200) -> 
         return
     table = Table(title=title, title_justify="left", show_lines=False)
     for column in rows[0]:
-        numeric = all(isinstance(r.get(column), (int, float)) or r.get(column) is None for r in rows)
-        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
+        numeric = all(
+            isinstance(r.get(column), (int, float)) or r.get(column) is None
+            for r in rows
+        )
+        table.add_column(
+            column, justify="right" if numeric else "left", overflow="fold"
+        )
     for row in rows[:limit]:
         table.add_row(*(_cell_text(v) for v in row.values()))
     stdout.print(table)
     if len(rows) > limit:
-        stdout.print(f"… {len(rows) - limit} more rows (use --format csv or json for all)")
+        stdout.print(
+            f"… {len(rows) - limit} more rows (use --format csv or json for all)"
+        )
 
 
 def _cell_text(value: Any) -> str:

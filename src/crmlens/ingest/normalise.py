@@ -70,7 +70,9 @@ def _number_slow(raw: str, decimal_comma: bool) -> str:
         f"regexp_replace({raw}, '[\\s\u00a0\u202f\u2009''₽$€£]|руб\\.?|р\\.|rub|usd|eur',"
         " '', 'gi')"
     )
-    comma_groups = "replace(c, ',', '')" if not decimal_comma else "replace(c, ',', '.')"
+    comma_groups = (
+        "replace(c, ',', '')" if not decimal_comma else "replace(c, ',', '.')"
+    )
     rewritten = (
         "CASE "
         "WHEN regexp_matches(c, '^[+-]?\\d{1,3}(,\\d{3})+\\.\\d+$') THEN replace(c, ',', '') "
@@ -134,7 +136,11 @@ def enumeration(raw: str, column: Column) -> Typed:
     """A value of a closed list, accepting the RU/EN synonyms of model.ENUM_SYNONYMS."""
     synonyms = {v: v for v in column.values}
     synonyms.update(
-        {k: v for k, v in ENUM_SYNONYMS.get(column.name, {}).items() if v in column.values}
+        {
+            k: v
+            for k, v in ENUM_SYNONYMS.get(column.name, {}).items()
+            if v in column.values
+        }
     )
     low = f"lower(trim({raw}))"
     cases = " ".join(
@@ -151,7 +157,14 @@ def typed(raw: str, column: Column, *, source_type: str, decimal_comma: bool) ->
     if column.type == "string":
         return Typed(text(raw, source_type), "")
     if column.type in ("int", "float"):
-        if source_type in ("DOUBLE", "BIGINT", "INTEGER", "FLOAT", "SMALLINT", "HUGEINT"):
+        if source_type in (
+            "DOUBLE",
+            "BIGINT",
+            "INTEGER",
+            "FLOAT",
+            "SMALLINT",
+            "HUGEINT",
+        ):
             target = "BIGINT" if column.type == "int" else "DOUBLE"
             return Typed(f"try_cast({raw} AS {target})", "is not a number")
         src = text(raw, source_type)

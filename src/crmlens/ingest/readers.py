@@ -90,7 +90,10 @@ def detect_delimiter(text: str) -> str:
         return ","
     best, best_score = ",", -1.0
     for delim in DELIMITERS:
-        counts = [len(row) for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=delim)]
+        counts = [
+            len(row)
+            for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=delim)
+        ]
         if not counts or max(counts) < 2:
             continue
         header = counts[0]
@@ -140,7 +143,9 @@ def read_file(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawFile
     if not path.exists():
         raise InputError("file not found", file=str(path))
     if path.is_dir():
-        raise InputError("is a directory; give the files or the directory alone", file=str(path))
+        raise InputError(
+            "is a directory; give the files or the directory alone", file=str(path)
+        )
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise InputError(
@@ -164,7 +169,9 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawFile
     if not sample.strip():
         raise InputError("is empty", file=path.name, reason="no header and no rows")
     if b"\x00" in sample[:4096] and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError("is not a text file", file=path.name, reason="it has NUL bytes")
+        raise InputError(
+            "is not a text file", file=path.name, reason="it has NUL bytes"
+        )
     encoding = detect_encoding(sample)
     text = sample.decode(encoding, errors="replace")
     delimiter = detect_delimiter(text)
@@ -207,7 +214,9 @@ def _csv_into(
     return raw
 
 
-def _rejected_lines(con: duckdb.DuckDBPyConnection, rejects: str) -> list[dict[str, Any]]:
+def _rejected_lines(
+    con: duckdb.DuckDBPyConnection, rejects: str
+) -> list[dict[str, Any]]:
     rows = con.execute(
         f"SELECT line, column_name, error_type, csv_line, error_message "
         f"FROM {rejects} ORDER BY line"
@@ -254,12 +263,11 @@ def _number_rows(
 def _drop_empty_columns(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     """Drop unnamed columns with no value (a trailing delimiter on every line)."""
     for col in list(raw.columns):
-        unnamed = col.startswith("column") and col[6:].isdigit() or not col.strip()
+        unnamed = (col.startswith("column") and col[6:].isdigit()) or not col.strip()
         if not unnamed:
             continue
         filled = con.execute(
-            f"SELECT count({_id(col)}) FROM {raw.table} "
-            f"WHERE trim({_id(col)}) <> ''"
+            f"SELECT count({_id(col)}) FROM {raw.table} WHERE trim({_id(col)}) <> ''"
         ).fetchone()
         if filled is not None and filled[0] == 0:
             con.execute(f"ALTER TABLE {raw.table} DROP COLUMN {_id(col)}")
@@ -293,12 +301,18 @@ def _read_excel(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawFi
         rows = sheet.to_python(skip_empty_area=False)
     except Exception as e:  # calamine raises its own error types for broken files
         raise InputError(
-            "cannot be read as an Excel workbook", file=path.name, reason=_first_line(str(e))
+            "cannot be read as an Excel workbook",
+            file=path.name,
+            reason=_first_line(str(e)),
         ) from None
     start = next((i for i, r in enumerate(rows) if any(_cell(v) for v in r)), None)
     if start is None:
-        raise InputError("is empty", file=path.name, reason="the first sheet has no rows")
-    header = _unique_headers([_cell(v) or f"column{i}" for i, v in enumerate(rows[start])])
+        raise InputError(
+            "is empty", file=path.name, reason="the first sheet has no rows"
+        )
+    header = _unique_headers(
+        [_cell(v) or f"column{i}" for i, v in enumerate(rows[start])]
+    )
     body = rows[start + 1 :]
     data: dict[str, list[Any]] = {"_row": [start + 2 + i for i in range(len(body))]}
     for j, name in enumerate(header):
@@ -328,7 +342,9 @@ def _cell(value: Any) -> str | None:
     if isinstance(value, dt.time):
         return value.isoformat()
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+        return (
+            str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+        )
     return str(value).strip() or None
 
 
@@ -349,5 +365,3 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "unknown error"
-
-

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from crmlens.ingest.readers import RawFile
 
+
 @dataclass
 class Staged:
     """A validated batch for one canonical table, held in a temporary DuckDB table."""
@@ -95,7 +96,41 @@ def slug(label: str) -> str:
 _TRANSLIT = dict(
     zip(
         "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya".split(),
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "y",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "_",
+            "y",
+            "_",
+            "e",
+            "yu",
+            "ya",
+        ],
         strict=True,
     )
 )
@@ -182,19 +217,25 @@ def _type_output(
 ) -> Staged:
     spec = TABLES[output.table]
     src_types = _source_types(con, raw) if raw.typed else {}
-    cells: list[tuple[str, str, str, str, bool]] = []  # name, raw sql, typed sql, reason, req
+    cells: list[
+        tuple[str, str, str, str, bool]
+    ] = []  # name, raw sql, typed sql, reason, req
     for name, expr in output.columns.items():
         column = spec.column(name)
         src = _expr_type(expr, src_types)
         raw_sql = expr if src == "VARCHAR" else _raw_typed(expr)
-        t = normalise.typed(raw_sql, column, source_type=src, decimal_comma=raw.decimal_comma)
+        t = normalise.typed(
+            raw_sql, column, source_type=src, decimal_comma=raw.decimal_comma
+        )
         required = column.required and (not output.derived or name in spec.key)
         cells.append((name, raw_sql, t.value, t.reason, required))
     for name, (header, ctype) in custom.items():
         column = Column(name, ctype)
         src = src_types.get(header, "VARCHAR")
         raw_sql = col(header) if src == "VARCHAR" else ident(header)
-        t = normalise.typed(raw_sql, column, source_type=src, decimal_comma=raw.decimal_comma)
+        t = normalise.typed(
+            raw_sql, column, source_type=src, decimal_comma=raw.decimal_comma
+        )
         cells.append((name, raw_sql, t.value, t.reason, False))
     inner = ", ".join(
         [f"{raw_sql} AS {ident('_raw_' + n)}" for n, raw_sql, *_ in cells]
@@ -318,7 +359,8 @@ def _quarantine_conflicts(
     con: duckdb.DuckDBPyConnection, batch: Staged, raw: RawFile, keys: str
 ) -> None:
     key_text = " || ', ' || ".join(
-        f"{lit(k + '=')} || coalesce(CAST({ident(k)} AS VARCHAR), '')" for k in batch.key
+        f"{lit(k + '=')} || coalesce(CAST({ident(k)} AS VARCHAR), '')"
+        for k in batch.key
     )
     column = ",".join(batch.key)
     header = ",".join((batch.headers or {}).get(k, k) for k in batch.key)

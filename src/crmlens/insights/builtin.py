@@ -11,7 +11,9 @@ if TYPE_CHECKING:
     from crmlens.warehouse import Warehouse
 
 
-@register("tables", "Row counts and date ranges of the canonical tables", in_overview=False)
+@register(
+    "tables", "Row counts and date ranges of the canonical tables", in_overview=False
+)
 def tables(wh: Warehouse, **_: Any) -> AnalysisResult:
     """The table overview as an analysis result (no findings)."""
     from crmlens.analytics.tables import table_overview

@@ -22,8 +22,19 @@ FINDING_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": [
-        "id", "analysis", "kind", "severity", "subject", "metric", "value", "baseline",
-        "impact", "period", "text", "action", "evidence",
+        "id",
+        "analysis",
+        "kind",
+        "severity",
+        "subject",
+        "metric",
+        "value",
+        "baseline",
+        "impact",
+        "period",
+        "text",
+        "action",
+        "evidence",
     ],
     "properties": {
         "id": {"type": "string", "minLength": 1},
@@ -33,7 +44,10 @@ FINDING_SCHEMA: dict[str, Any] = {
         "subject": {
             "type": "object",
             "required": ["type", "id"],
-            "properties": {"type": {"type": "string"}, "id": {"type": ["string", "null"]}},
+            "properties": {
+                "type": {"type": "string"},
+                "id": {"type": ["string", "null"]},
+            },
         },
         "metric": {"type": "string"},
         "value": {"type": ["number", "string", "null"]},
@@ -83,7 +97,9 @@ class Finding:
             sort_keys=True,
             default=str,
         )
-        return f"{self.analysis}:{self.kind}:{hashlib.sha1(key.encode()).hexdigest()[:10]}"
+        return (
+            f"{self.analysis}:{self.kind}:{hashlib.sha1(key.encode()).hexdigest()[:10]}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data in the order of the schema."""
@@ -95,7 +111,12 @@ def rank(findings: list[Finding]) -> list[Finding]:
     """Findings ordered by money at stake, then severity (largest, most severe first)."""
     return sorted(
         findings,
-        key=lambda f: (-(f.impact or 0.0), SEVERITY_RANK[f.severity], f.analysis, f.kind),
+        key=lambda f: (
+            -(f.impact or 0.0),
+            SEVERITY_RANK[f.severity],
+            f.analysis,
+            f.kind,
+        ),
     )
 
 

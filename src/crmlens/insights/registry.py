@@ -45,7 +45,9 @@ class Analysis:
 REGISTRY: dict[str, Analysis] = {}
 
 
-def register(name: str, summary: str, *, in_overview: bool = True) -> Callable[[Runner], Runner]:
+def register(
+    name: str, summary: str, *, in_overview: bool = True
+) -> Callable[[Runner], Runner]:
     """Decorator: register `fn(wh, **params) -> AnalysisResult` under `name`."""
 
     def wrap(fn: Runner) -> Runner:

@@ -43,7 +43,11 @@ class WarehouseURL:
 
 def parse_url(url: str | os.PathLike[str] | None) -> WarehouseURL:
     """Parse a warehouse URL; None means ``$CRMLENS_WAREHOUSE`` or ``./crmlens.duckdb``."""
-    text = str(url) if url is not None else os.environ.get("CRMLENS_WAREHOUSE", DEFAULT_URL)
+    text = (
+        str(url)
+        if url is not None
+        else os.environ.get("CRMLENS_WAREHOUSE", DEFAULT_URL)
+    )
     if text.startswith("duckdb://"):
         return WarehouseURL("duckdb", Path(text.removeprefix("duckdb://")), raw=text)
     if text.startswith("spark://"):
@@ -54,7 +58,9 @@ def parse_url(url: str | os.PathLike[str] | None) -> WarehouseURL:
                 f"unsupported Spark master {parsed.netloc!r} in {text}: use spark://local?path=DIR"
             )
         if "path" not in query:
-            raise WarehouseError(f"{text}: give the Parquet directory, e.g. spark://local?path=./wh")
+            raise WarehouseError(
+                f"{text}: give the Parquet directory, e.g. spark://local?path=./wh"
+            )
         return WarehouseURL("spark", Path(query["path"]), query, raw=text)
     if text.startswith(("postgres://", "postgresql://")):
         parsed = urlparse(text)
@@ -122,8 +128,11 @@ class Warehouse:
 
     def _load_table(self, name: str) -> ir.Table:
         if self.backend == "spark":
-            assert self.storage is not None and hasattr(self.storage, "path")
-            return self.con.read_parquet(str(self.storage.path(name)), table_name=name)  # type: ignore[attr-defined]
+            from crmlens.warehouse.storage import ParquetStorage
+
+            assert isinstance(self.storage, ParquetStorage)
+            path = str(self.storage.table_path(name))
+            return self.con.read_parquet(path, table_name=name)  # type: ignore[attr-defined]
         if self.backend == "postgres":
             schema = (self.url.options or {}).get("schema", "public")
             try:

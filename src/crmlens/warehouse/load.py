@@ -35,8 +35,19 @@ Mode = Literal["append", "replace", "upsert"]
 Progress = Callable[[str, int, int], None]
 # Files of a directory are imported in this order (referenced tables first).
 ORDER = (
-    "managers", "accounts", "contacts", "products", "campaigns", "pipelines", "leads",
-    "deals", "deal_stages", "activities", "orders", "targets", "call_reviews",
+    "managers",
+    "accounts",
+    "contacts",
+    "products",
+    "campaigns",
+    "pipelines",
+    "leads",
+    "deals",
+    "deal_stages",
+    "activities",
+    "orders",
+    "targets",
+    "call_reviews",
 )
 
 
@@ -97,13 +108,15 @@ def expand(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             found = sorted(
-                (p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED),
+                (
+                    p
+                    for p in path.iterdir()
+                    if p.is_file() and p.suffix.lower() in SUPPORTED
+                ),
                 key=_order_key,
             )
             if not found:
-                raise InputError(
-                    "has no CSV, XLSX or Parquet files", file=str(path)
-                )
+                raise InputError("has no CSV, XLSX or Parquet files", file=str(path))
             files += found
         elif not path.exists():
             raise InputError("file not found", file=str(path))
@@ -133,9 +146,13 @@ def import_paths(
     atomicity tests use it to break an import half-way.
     """
     if table is not None and table not in TABLE_NAMES:
-        raise InputError(f"unknown table {table!r}", reason=f"tables: {', '.join(TABLE_NAMES)}")
+        raise InputError(
+            f"unknown table {table!r}", reason=f"tables: {', '.join(TABLE_NAMES)}"
+        )
     if mode not in ("append", "replace", "upsert"):
-        raise InputError(f"unknown mode {mode!r}", reason="use append, replace or upsert")
+        raise InputError(
+            f"unknown mode {mode!r}", reason="use append, replace or upsert"
+        )
     files = expand(paths)
     report = ImportReport(_new_id(), mode)
     with storage.transaction() as tx:
@@ -146,8 +163,15 @@ def import_paths(
             if progress:
                 progress(path.name, i, len(files))
             staged_all += _import_file(
-                tx, path, i, report, table=table, preset=preset, mode=mode,
-                replaced=replaced, fail_after=fail_after,
+                tx,
+                path,
+                i,
+                report,
+                table=table,
+                preset=preset,
+                mode=mode,
+                replaced=replaced,
+                fail_after=fail_after,
             )
         if progress:
             progress("", len(files), len(files))
@@ -179,7 +203,9 @@ def _import_file(
     chosen = choose(preset, raw)
     outputs = chosen.outputs(raw, table=table)
     if not outputs:
-        report.skipped.append({"file": path.name, "reason": f"preset {chosen.name} has no table for it"})
+        report.skipped.append(
+            {"file": path.name, "reason": f"preset {chosen.name} has no table for it"}
+        )
         return []
     batches = stage(con, raw, outputs, f"_stg{index}", "_q")
     report.files.append(_file_info(raw, chosen.name, started))
@@ -218,7 +244,12 @@ def _quarantine_rejected(
     con.execute(
         "INSERT INTO _q VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
         [
-            raw.name, rejected["row"], table, None, None, rejected["value"],
+            raw.name,
+            rejected["row"],
+            table,
+            None,
+            None,
+            rejected["value"],
             f"line cannot be split into the header's columns: {rejected['reason']}",
         ],
     )
@@ -231,7 +262,9 @@ def _ensure_columns(tx: Transaction, batch: Staged) -> None:
     for name, (label, ctype) in batch.custom.items():
         sql_type = DUCKDB_TYPES[ctype]
         if name not in existing:
-            con.execute(f'ALTER TABLE "{batch.table}" ADD COLUMN {ident(name)} {sql_type}')
+            con.execute(
+                f'ALTER TABLE "{batch.table}" ADD COLUMN {ident(name)} {sql_type}'
+            )
             con.execute(
                 "INSERT INTO custom_columns VALUES (?, ?, ?, ?)",
                 [batch.table, name, label, ctype],
@@ -239,9 +272,7 @@ def _ensure_columns(tx: Transaction, batch: Staged) -> None:
             tx.touch("custom_columns")
         elif existing[name] != sql_type:
             con.execute(f'ALTER TABLE "{batch.table}" ALTER {ident(name)} TYPE VARCHAR')
-            con.execute(
-                f"ALTER TABLE {batch.temp} ALTER {ident(name)} TYPE VARCHAR"
-            )
+            con.execute(f"ALTER TABLE {batch.temp} ALTER {ident(name)} TYPE VARCHAR")
             con.execute(
                 "UPDATE custom_columns SET type = 'string' WHERE table_name = ? AND column_name = ?",
                 [batch.table, name],
@@ -249,9 +280,13 @@ def _ensure_columns(tx: Transaction, batch: Staged) -> None:
             tx.touch("custom_columns")
 
 
-def _merge(tx: Transaction, batch: Staged, mode: Mode, replaced: set[str]) -> TableCounts:
+def _merge(
+    tx: Transaction, batch: Staged, mode: Mode, replaced: set[str]
+) -> TableCounts:
     con = tx.con
-    counts = TableCounts(batch.file, batch.table, "", batch.rows_read, derived=batch.derived)
+    counts = TableCounts(
+        batch.file, batch.table, "", batch.rows_read, derived=batch.derived
+    )
     counts.duplicates, counts.quarantined = batch.duplicates, batch.quarantined_rows
     _ensure_columns(tx, batch)
     tx.touch(batch.table)
@@ -286,7 +321,9 @@ def _merge(tx: Transaction, batch: Staged, mode: Mode, replaced: set[str]) -> Ta
         counts.quarantined += exists
         counts.unchanged = 0
     elif exists - same:
-        sets = ", ".join(f"{ident(c)} = s.{ident(c)}" for c in batch.columns if c not in batch.key)
+        sets = ", ".join(
+            f"{ident(c)} = s.{ident(c)}" for c in batch.columns if c not in batch.key
+        )
         if sets:
             con.execute(
                 f"UPDATE {target} AS t SET {sets} FROM {batch.temp} s WHERE {on} AND s._row IN "
@@ -297,7 +334,9 @@ def _merge(tx: Transaction, batch: Staged, mode: Mode, replaced: set[str]) -> Ta
     return counts
 
 
-def _insert_new(con: duckdb.DuckDBPyConnection, batch: Staged, target: str, cols: str) -> int:
+def _insert_new(
+    con: duckdb.DuckDBPyConnection, batch: Staged, target: str, cols: str
+) -> int:
     new = "SELECT _row FROM _m WHERE NOT _exists"
     n = _scalar(con, f"SELECT count(*) FROM ({new})")
     if n:
@@ -332,9 +371,20 @@ def _write_log(tx: Transaction, report: ImportReport) -> None:
         con.execute(
             "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                report.import_id, t.file, f.get("sha256"), t.preset, t.table, report.mode,
-                dt.datetime.fromisoformat(f["started_at"]) if f else now, now,
-                t.rows_read, t.loaded, t.updated, t.unchanged, t.duplicates, t.quarantined,
+                report.import_id,
+                t.file,
+                f.get("sha256"),
+                t.preset,
+                t.table,
+                report.mode,
+                dt.datetime.fromisoformat(f["started_at"]) if f else now,
+                now,
+                t.rows_read,
+                t.loaded,
+                t.updated,
+                t.unchanged,
+                t.duplicates,
+                t.quarantined,
                 "ok",
             ],
         )
@@ -345,7 +395,14 @@ def _write_log(tx: Transaction, report: ImportReport) -> None:
     for w in report.warnings:
         con.execute(
             "INSERT INTO import_warnings VALUES (?, ?, ?, ?, ?, ?)",
-            [report.import_id, w.get("file"), w["table"], w["column"], w["kind"], w["message"]],
+            [
+                report.import_id,
+                w.get("file"),
+                w["table"],
+                w["column"],
+                w["kind"],
+                w["message"],
+            ],
         )
     report.errors = [
         dict(zip(("file", "row", "table", "column", "value", "reason"), r, strict=True))

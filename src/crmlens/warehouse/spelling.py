@@ -23,8 +23,22 @@ if TYPE_CHECKING:
     from crmlens.ingest.stage import Staged
 
 CATEGORY_COLUMNS = (
-    "industry", "size_segment", "source", "channel", "need_type", "lost_reason", "stage",
-    "category", "team", "region", "role", "city", "currency", "type", "outcome", "item",
+    "industry",
+    "size_segment",
+    "source",
+    "channel",
+    "need_type",
+    "lost_reason",
+    "stage",
+    "category",
+    "team",
+    "region",
+    "role",
+    "city",
+    "currency",
+    "type",
+    "outcome",
+    "item",
 )
 MAX_DISTINCT = 5000
 
@@ -33,7 +47,9 @@ def _squash(expr: str) -> str:
     return f"lower(regexp_replace(replace({expr}, 'ё', 'е'), '[^[:alnum:]]', '', 'g'))"
 
 
-def spelling_warnings(con: duckdb.DuckDBPyConnection, staged: list[Staged]) -> list[dict[str, Any]]:
+def spelling_warnings(
+    con: duckdb.DuckDBPyConnection, staged: list[Staged]
+) -> list[dict[str, Any]]:
     """Warnings for values spelt two ways in the tables this import touched."""
     warnings: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()

@@ -85,7 +85,7 @@ class ParquetStorage:
         """The directory of the published version."""
         return self.root / (self.root / "CURRENT").read_text().strip()
 
-    def path(self, table: str) -> Path:
+    def table_path(self, table: str) -> Path:
         """The Parquet file of `table` in the published version."""
         return self.current / f"{table}.parquet"
 
@@ -97,7 +97,7 @@ class ParquetStorage:
         con = duckdb.connect()
         for name in all_ddl():
             con.execute(
-                f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet({lit(str(self.path(name)))})'
+                f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet({lit(str(self.table_path(name)))})'
             )
         tx = Transaction(con)
         try:
@@ -125,7 +125,7 @@ class ParquetStorage:
                         f'COPY "{name}" TO {lit(str(out))} (FORMAT parquet, COMPRESSION zstd)'
                     )
                 else:
-                    os.link(self.path(name), out)
+                    os.link(self.table_path(name), out)
             final = self.root / version
             target.rename(final)
         except BaseException:

@@ -29,13 +29,31 @@ def register(app: typer.Typer) -> None:
 
 
 def demo_command(
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 42,
-    scale: Annotated[float, typer.Option("--scale", help="Size: 1 ≈ 5,000 deals; 200 ≈ 1M deals.")] = 1.0,
-    out: Annotated[Path, typer.Option("--out", help="Directory for the generated files.")] = Path("crmlens-demo"),
-    warehouse: Annotated[str, typer.Option("--warehouse", "-w", help="Warehouse to import into.")] = "crmlens-demo.duckdb",
-    without: Annotated[list[str] | None, typer.Option("--without", help="Do not plant this pattern (repeatable), e.g. --without stage_drop.")] = None,
-    no_import: Annotated[bool, typer.Option("--no-import", help="Only write the files.")] = False,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output: table or json.")] = Format.table,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed (same seed, same data).")
+    ] = 42,
+    scale: Annotated[
+        float, typer.Option("--scale", help="Size: 1 ≈ 5,000 deals; 200 ≈ 1M deals.")
+    ] = 1.0,
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory for the generated files.")
+    ] = Path("crmlens-demo"),
+    warehouse: Annotated[
+        str, typer.Option("--warehouse", "-w", help="Warehouse to import into.")
+    ] = "crmlens-demo.duckdb",
+    without: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--without",
+            help="Do not plant this pattern (repeatable), e.g. --without stage_drop.",
+        ),
+    ] = None,
+    no_import: Annotated[
+        bool, typer.Option("--no-import", help="Only write the files.")
+    ] = False,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="Output: table or json.")
+    ] = Format.table,
 ) -> None:
     """Generate, import and summarise the demo CRM."""
     from crmlens.demo import PATTERNS, generate
@@ -44,18 +62,32 @@ def demo_command(
     if without:
         unknown = sorted(set(without) - set(PATTERNS))
         if unknown:
-            raise typer.BadParameter(f"unknown pattern(s) {', '.join(unknown)}; known: {', '.join(PATTERNS)}")
+            raise typer.BadParameter(
+                f"unknown pattern(s) {', '.join(unknown)}; known: {', '.join(PATTERNS)}"
+            )
         patterns = frozenset(PATTERNS) - set(without)
     if fmt == Format.table:
-        stdout.print(f"Generating the demo CRM (seed {seed}, scale {scale:g}) in {out}/ …")
+        stdout.print(
+            f"Generating the demo CRM (seed {seed}, scale {scale:g}) in {out}/ …"
+        )
     generate(out, seed=seed, scale=scale, patterns=patterns)
     if no_import:
-        emit(fmt, "demo", {"seed": seed, "scale": scale, "out": str(out)}, [], title="demo")
+        emit(
+            fmt,
+            "demo",
+            {"seed": seed, "scale": scale, "out": str(out)},
+            [],
+            title="demo",
+        )
         return
-    _import_and_show(out, warehouse, fmt, {"seed": seed, "scale": scale, "out": str(out)})
+    _import_and_show(
+        out, warehouse, fmt, {"seed": seed, "scale": scale, "out": str(out)}
+    )
 
 
-def _import_and_show(out: Path, warehouse: str, fmt: Format, params: dict[str, Any]) -> None:
+def _import_and_show(
+    out: Path, warehouse: str, fmt: Format, params: dict[str, Any]
+) -> None:
     import crmlens
     from crmlens.cli.progress import progress_bar
     from crmlens.insights.registry import tables_rows, top_findings
@@ -70,8 +102,14 @@ def _import_and_show(out: Path, warehouse: str, fmt: Format, params: dict[str, A
     overview = records(tables_rows(wh))
     findings = [f.to_dict() for f in top_findings(wh)]
     if fmt != Format.table:
-        emit(fmt, "demo", {**params, "warehouse": warehouse}, overview, findings,
-             imports=[clean.to_dict(), messy.to_dict()])
+        emit(
+            fmt,
+            "demo",
+            {**params, "warehouse": warehouse},
+            overview,
+            findings,
+            imports=[clean.to_dict(), messy.to_dict()],
+        )
         return
     stdout.print(f"Imported {clean.loaded:,} rows into {warehouse}.")
     _show_messy(messy.to_dict())

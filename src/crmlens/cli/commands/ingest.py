@@ -32,16 +32,41 @@ Examples:
 def register(app: typer.Typer) -> None:
     """Add the commands of this module to `app`."""
     app.command("import", help=IMPORT_HELP)(import_command)
-    app.command("quarantine", help="Rows that could not be loaded: file, row, column, value, reason.")(
-        quarantine_command
-    )
+    app.command(
+        "quarantine",
+        help="Rows that could not be loaded: file, row, column, value, reason.",
+    )(quarantine_command)
 
 
 def import_command(
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories to import.", show_default=False)],
-    table: Annotated[str | None, typer.Option("--table", "-t", help="Canonical table for every file (default: from the file name or headers).")] = None,
-    preset: Annotated[str, typer.Option("--preset", "-p", help="Header mapping: auto, generic, amocrm, bitrix24, hubspot, salesforce, maven_crm, olist_funnel, x_education, online_retail.")] = "auto",
-    mode: Annotated[str, typer.Option("--mode", "-m", help="upsert (update rows by key), append (existing keys go to quarantine) or replace (replace the table).")] = "upsert",
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Files or directories to import.", show_default=False),
+    ],
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            "-t",
+            help="Canonical table for every file (default: from the file name or headers).",
+        ),
+    ] = None,
+    preset: Annotated[
+        str,
+        typer.Option(
+            "--preset",
+            "-p",
+            help="Header mapping: auto, generic, amocrm, bitrix24, hubspot, salesforce, maven_crm, olist_funnel, x_education, online_retail.",
+        ),
+    ] = "auto",
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            "-m",
+            help="upsert (update rows by key), append (existing keys go to quarantine) or replace (replace the table).",
+        ),
+    ] = "upsert",
     warehouse: WarehouseOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -51,8 +76,19 @@ def import_command(
 
     wh = crmlens.open(warehouse)
     with progress_bar("import") as update:
-        report = wh.import_files(paths, table=table, preset=preset, mode=mode, progress=update)  # type: ignore[arg-type]
-    _print_report(report, fmt, {"paths": [str(p) for p in paths], "table": table, "preset": preset, "mode": mode})
+        report = wh.import_files(
+            paths, table=table, preset=preset, mode=mode, progress=update
+        )  # type: ignore[arg-type]
+    _print_report(
+        report,
+        fmt,
+        {
+            "paths": [str(p) for p in paths],
+            "table": table,
+            "preset": preset,
+            "mode": mode,
+        },
+    )
     if not report.usable:
         raise typer.Exit(1)
 
@@ -61,16 +97,30 @@ def _print_report(report: ImportReport, fmt: Format, params: dict[str, object]) 
     data = report.to_dict()
     rows = [
         {
-            "file": t["file"], "table": t["table"], "preset": t["preset"],
-            "rows_read": t["rows_read"], "loaded": t["loaded"], "updated": t["updated"],
-            "unchanged": t["unchanged"], "duplicates": t["duplicates"],
+            "file": t["file"],
+            "table": t["table"],
+            "preset": t["preset"],
+            "rows_read": t["rows_read"],
+            "loaded": t["loaded"],
+            "updated": t["updated"],
+            "unchanged": t["unchanged"],
+            "duplicates": t["duplicates"],
             "quarantined": t["quarantined"],
         }
         for t in data["tables"]
     ]
     if fmt != Format.table:
-        emit(fmt, "import", params, rows, import_id=data["import_id"], files=data["files"],
-             errors=data["errors"], warnings=data["warnings"], skipped=data["skipped"])
+        emit(
+            fmt,
+            "import",
+            params,
+            rows,
+            import_id=data["import_id"],
+            files=data["files"],
+            errors=data["errors"],
+            warnings=data["warnings"],
+            skipped=data["skipped"],
+        )
         return
     emit(fmt, "import", params, rows, title=f"import {data['import_id']}")
     for f in data["files"]:
@@ -97,9 +147,16 @@ def _error_line(e: dict[str, object]) -> str:
 
 
 def quarantine_command(
-    file: Annotated[str | None, typer.Option("--file", help="Only rows of this file.")] = None,
-    table: Annotated[str | None, typer.Option("--table", "-t", help="Only rows meant for this table.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many rows (0 = all).")] = 0,
+    file: Annotated[
+        str | None, typer.Option("--file", help="Only rows of this file.")
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option("--table", "-t", help="Only rows meant for this table."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="At most this many rows (0 = all).")
+    ] = 0,
     warehouse: WarehouseOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -115,8 +172,23 @@ def quarantine_command(
     q = q.order_by(["import_id", "file", "row", "column_name"])
     if limit:
         q = q.limit(limit)
-    columns = ["import_id", "file", "row", "table_name", "column_name", "source_column", "value", "reason"]
+    columns = [
+        "import_id",
+        "file",
+        "row",
+        "table_name",
+        "column_name",
+        "source_column",
+        "value",
+        "reason",
+    ]
     if fmt == Format.json:
         columns.append("record")
     rows = records(q.select(*columns).to_pyarrow())
-    emit(fmt, "quarantine", {"file": file, "table": table, "limit": limit}, rows, title="quarantine")
+    emit(
+        fmt,
+        "quarantine",
+        {"file": file, "table": table, "limit": limit},
+        rows,
+        title="quarantine",
+    )

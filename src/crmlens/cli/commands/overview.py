@@ -17,7 +17,9 @@ def register(app: typer.Typer) -> None:
     )(tables_command)
 
 
-def tables_command(warehouse: WarehouseOpt = None, fmt: FormatOpt = Format.table) -> None:
+def tables_command(
+    warehouse: WarehouseOpt = None, fmt: FormatOpt = Format.table
+) -> None:
     """Print the table overview."""
     import crmlens
     from crmlens.insights.registry import tables_rows

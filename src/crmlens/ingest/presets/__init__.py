@@ -11,7 +11,16 @@ from crmlens.ingest.presets.generic import Generic
 if TYPE_CHECKING:
     from crmlens.ingest.readers import RawFile
 
-__all__ = ["PRESETS", "Output", "Preset", "choose", "col", "const", "has_headers", "register"]
+__all__ = [
+    "PRESETS",
+    "Output",
+    "Preset",
+    "choose",
+    "col",
+    "const",
+    "has_headers",
+    "register",
+]
 
 PRESETS: dict[str, Preset] = {}
 

@@ -17,7 +17,9 @@ class Generic:
     """Headers in canonical names or their Russian/English synonyms."""
 
     name = "generic"
-    description = "canonical column names or their Russian/English synonyms, one table per file"
+    description = (
+        "canonical column names or their Russian/English synonyms, one table per file"
+    )
 
     def score(self, raw: RawFile) -> float:
         """A fair fit when a table can be named from the file or guessed from headers."""
