@@ -162,8 +162,8 @@ class Warehouse:
     def version(self) -> str:
         """An id that changes with every import (for caches)."""
         imports = self.table("imports")
-        last = imports.import_id.max().execute()
-        return str(last or "empty")
+        last = imports.aggregate(last=imports.import_id.max()).to_pyarrow()["last"][0]
+        return str(last.as_py() or "empty")
 
     def import_files(self, paths: list[Path], **options: Any) -> ImportReport:
         """Import CSV/XLSX/Parquet files or directories; see :func:`load.import_paths`."""
