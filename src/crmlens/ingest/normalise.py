@@ -96,15 +96,22 @@ def timestamp(raw: str, source_type: str = "VARCHAR") -> Typed:
         return Typed(_excel(f"CAST({raw} AS DOUBLE)"), reason)
     formats = "[" + ", ".join(lit(f) for f in DATE_FORMATS) + "]"
     short = "[" + ", ".join(lit(f) for f in SHORT_YEAR_FORMATS) + "]"
-    value = (
+    # Fast path first: a plain cast reads ISO text, but it would ignore a UTC offset, so
+    # text with '+', a '-' after the date part or a trailing 'Z' takes the slow path.
+    plain = (
+        f"CASE WHEN strpos({raw}, '+') = 0 AND strpos(substr({raw}, 11), '-') = 0 "
+        f"AND NOT ends_with({raw}, 'Z') THEN try_cast({raw} AS TIMESTAMP) END"
+    )
+    slow = (
         f"CASE WHEN regexp_matches({raw}, '([+-]\\d\\d:?\\d\\d|Z)$') "
         f"THEN CAST(timezone('UTC', try_cast({raw} AS TIMESTAMPTZ)) AS TIMESTAMP) "
         f"WHEN regexp_matches({raw}, '^\\d{{1,2}}\\.\\d{{1,2}}\\.\\d{{2}}(\\s|$)') "
         f"THEN try_strptime({raw}, {short}) "
         f"WHEN regexp_matches({raw}, '^\\d{{4,7}}([.,]\\d+)?$') "
         f"THEN {_excel(f'try_cast(replace({raw}, chr(44), chr(46)) AS DOUBLE)')} "
-        f"ELSE coalesce(try_cast({raw} AS TIMESTAMP), try_strptime({raw}, {formats})) END"
+        f"ELSE try_strptime({raw}, {formats}) END"
     )
+    value = f"coalesce({plain}, {slow})"
     return Typed(value, reason)
 
 

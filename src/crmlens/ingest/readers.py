@@ -211,6 +211,12 @@ def _csv_into(
     _number_rows(con, table, rejected)
     raw = RawFile(shown, table, columns, _count(con, table), rejected=rejected)
     _drop_empty_columns(con, raw)
+    if raw.dropped_columns:
+        keep = ", ".join(["_row", *(_id(c) for c in raw.columns)])
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {table}_v AS SELECT {keep} FROM {table}"
+        )
+        raw.table = f"{table}_v"
     return raw
 
 
@@ -246,22 +252,23 @@ def _number_rows(
     # i with r_i - 2 - i <= k.
     # rowids of a table are contiguous in insertion order but need not start at 0 (temp
     # and transaction-local tables start high), hence the subtraction.
-    base = f"(rowid - (SELECT min(rowid) FROM {table}_src))"
+    first = con.execute(f"SELECT min(rowid) FROM {table}_src").fetchone()
+    base = f"(rowid - {int(first[0]) if first and first[0] is not None else 0})"
     shifts = [r["row"] - 2 - i for i, r in enumerate(rejected)]
     if shifts:
         values = ", ".join(f"({s})" for s in shifts)
         offset = f"(SELECT count(*) FROM (VALUES {values}) s(t) WHERE s.t <= {base})"
     else:
         offset = "0"
+    # A view, not a copy: the parsed text is held once.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS "
+        f"CREATE OR REPLACE TEMP VIEW {table} AS "
         f"SELECT CAST({base} + 2 + {offset} AS BIGINT) AS _row, * FROM {table}_src"
     )
-    con.execute(f"DROP TABLE {table}_src")
 
 
 def _drop_empty_columns(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
-    """Drop unnamed columns with no value (a trailing delimiter on every line)."""
+    """Forget unnamed columns with no value (a trailing delimiter on every line)."""
     for col in list(raw.columns):
         unnamed = (col.startswith("column") and col[6:].isdigit()) or not col.strip()
         if not unnamed:
@@ -270,7 +277,6 @@ def _drop_empty_columns(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
             f"SELECT count({_id(col)}) FROM {raw.table} WHERE trim({_id(col)}) <> ''"
         ).fetchone()
         if filled is not None and filled[0] == 0:
-            con.execute(f"ALTER TABLE {raw.table} DROP COLUMN {_id(col)}")
             raw.columns.remove(col)
             raw.dropped_columns.append(col)
 
@@ -326,6 +332,12 @@ def _read_excel(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawFi
     con.unregister(f"{table}_arrow")
     raw = RawFile(path, table, header, _count(con, table))
     _drop_empty_columns(con, raw)
+    if raw.dropped_columns:
+        keep = ", ".join(["_row", *(_id(c) for c in raw.columns)])
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {table}_v AS SELECT {keep} FROM {table}"
+        )
+        raw.table = f"{table}_v"
     return raw
 
 
@@ -365,3 +377,12 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "unknown error"
+
+
+def release(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
+    """Drop the temporary tables and views of a read file (frees its memory)."""
+    base = raw.table.removesuffix("_v")
+    for name in (f"{base}_v", base):
+        con.execute(f"DROP VIEW IF EXISTS {name}")
+    for name in (base, f"{base}_src"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")

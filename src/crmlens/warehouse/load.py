@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from crmlens.errors import InputError
 from crmlens.ingest.presets import choose
-from crmlens.ingest.readers import SUPPORTED, RawFile, read_file
+from crmlens.ingest.readers import SUPPORTED, RawFile, read_file, release
 from crmlens.ingest.sql import ident, lit
 from crmlens.ingest.stage import Staged, create_quarantine, stage
 from crmlens.model import DUCKDB_TYPES, TABLE_NAMES, TABLES
@@ -220,6 +220,9 @@ def _import_file(
         report.tables.append(counts)
         if fail_after == batch.table:
             raise RuntimeError(f"injected failure after merging {batch.table}")
+    release(con, raw)
+    for batch in batches:
+        con.execute(f"DROP TABLE IF EXISTS {batch.temp}")
     return batches
 
 
