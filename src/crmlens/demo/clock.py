@@ -17,7 +17,9 @@ START = dt.date(2023, 1, 1)
 AS_OF = dt.date(2025, 12, 15)
 EPOCH = dt.date(1970, 1, 1)
 #: Business seasonality of the whole company, January..December (mean 1.0).
-SEASON = np.array([0.72, 0.92, 1.10, 1.05, 0.88, 1.0, 0.92, 0.90, 1.10, 1.15, 1.14, 1.12])
+SEASON = np.array(
+    [0.72, 0.92, 1.10, 1.05, 0.88, 1.0, 0.92, 0.90, 1.10, 1.15, 1.14, 1.12]
+)
 WORK_START = 9 * HOUR
 WORK_END = 19 * HOUR
 

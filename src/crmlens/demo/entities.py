@@ -88,10 +88,10 @@ MANAGERS = (
 MANAGER_IDS = tuple(m.manager_id for m in MANAGERS)
 COLD_STRONG, HELPER, WARM_WEAK, CARELESS = 4, 5, 6, 8  # indexes of M05, M06, M07, M09
 #: Win factor of the manager-mix pattern within each segment.
-COLD_STRONG_FACTOR = 1.3
-WARM_WEAK_FACTOR = 0.8
+COLD_STRONG_FACTOR = 1.45
+WARM_WEAK_FACTOR = 0.7
 #: Weight of each manager for segments (new & cold, new & warm, returning).
-MIX_WEIGHTS = {COLD_STRONG: (7.0, 0.35, 0.1), WARM_WEAK: (0.1, 0.2, 6.0)}
+MIX_WEIGHTS = {COLD_STRONG: (4.0, 0.25, 0.08), WARM_WEAK: (0.08, 0.15, 3.5)}
 REGION_AFFINITY = 4.0
 
 MAIN_STAGES = (
@@ -201,7 +201,7 @@ def manager_active(first_day: int, last_day: int) -> np.ndarray:
 
 
 def mix_matrix(with_mix: bool) -> np.ndarray:
-    """Assignment weights (segment, manager); segments: new&cold, new&warm, returning."""
+    """Assignment weights (segment, manager): new & cold, new & warm, returning."""
     w = np.ones((3, len(MANAGERS)))
     if with_mix:
         for j, row in MIX_WEIGHTS.items():
@@ -218,6 +218,31 @@ def manager_factor(with_mix: bool, with_careless: bool) -> np.ndarray:
     if not with_careless:
         f[CARELESS] = 1.0
     return f
+
+
+def successor() -> np.ndarray:
+    """Who takes over each manager's clients: themselves, or for those who left the
+    latest-hired colleague of the same region who still works."""
+    out = np.arange(len(MANAGERS))
+    for j, m in enumerate(MANAGERS):
+        if m.left_at is None:
+            continue
+        same = [
+            k
+            for k, o in enumerate(MANAGERS)
+            if o.region == m.region and o.left_at is None
+        ]
+        out[j] = max(same, key=lambda k: MANAGERS[k].hired_at)
+    return out
+
+
+def left_ts() -> np.ndarray:
+    """Moment each manager left (far future for those still working)."""
+    never = np.iinfo(np.int64).max
+    return np.array(
+        [clock.ts_of(m.left_at) if m.left_at else never for m in MANAGERS],
+        dtype=np.int64,
+    )
 
 
 def region_index(region: str) -> int:

@@ -123,9 +123,41 @@ LEGAL_FULL = {
 _TRANSLIT = dict(
     zip(
         "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        "a b v g d e e zh z i y k l m n o p r s t u f h ts ch sh sch  y  e yu ya".split(
-            " "
-        ),
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "y",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "h",
+            "ts",
+            "ch",
+            "sh",
+            "sch",
+            "",
+            "y",
+            "",
+            "e",
+            "yu",
+            "ya",
+        ],
         strict=True,
     )
 )
@@ -186,9 +218,7 @@ def company_names(
     """
     stems = company_stems()
     space = len(stems) * len(NAME_TAILS) * 2
-    code = (
-        rng.permutation(space)[:n] if n <= space // 2 else rng.integers(0, space, n)
-    )
+    code = rng.permutation(space)[:n] if n <= space // 2 else rng.integers(0, space, n)
     stem_idx = code % len(stems)
     tail_idx = (code // len(stems)) % len(NAME_TAILS)
     form = rng.choice(4, size=n, p=[0.8, 0.14, 0.02, 0.04])
@@ -231,7 +261,7 @@ def inns(
     (and below 10 million), then the INNs are distinct too.
     """
     region = region_codes.astype(np.int64)
-    body = (serial.astype(np.int64) * 7_654_321 + 1_000_003) % 10**8
+    body = (serial.astype(np.int64) * 7_654_321 + 31_415_927) % 10**8
     d9 = _digits(region * 10**7 + body % 10**7, 9)
     c10 = _inn_check(d9, [2, 4, 10, 3, 5, 9, 4, 6, 8])
     as10 = _number(d9) * 10 + c10

@@ -103,6 +103,7 @@ class TableWriter:
         self._writer.close()
 
     def __enter__(self) -> TableWriter:
+        """Use as a context manager that closes the file."""
         return self
 
     def __exit__(
@@ -111,6 +112,7 @@ class TableWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Close the file."""
         self.close()
 
 
