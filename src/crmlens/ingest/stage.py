@@ -160,27 +160,22 @@ def _infer_types(
         rows = con.execute(f"DESCRIBE {raw.table}").fetchall()
         described = {r[0]: r[1] for r in rows}
         return {c: _from_duckdb(described[c]) for c in source}
-    probes = []
-    for c in source:
-        v = col(c)
-        num = normalise.number(v, decimal_comma=raw.decimal_comma).value
-        ts = normalise.timestamp(v).value
-        yes = normalise.boolean(v).value
-        probes += [
-            f"count({v})",
-            f"count({num})",
-            f"count(CASE WHEN {num} = trunc({num}) THEN 1 END)",
-            f"count({ts})",
-            f"count({yes})",
-        ]
-    counts = con.execute(f"SELECT {', '.join(probes)} FROM {raw.table}").fetchone()
-    assert counts is not None
     types: dict[str, ColumnType] = {}
-    for i, c in enumerate(source):
-        n, num, whole, ts, yes = counts[i * 5 : i * 5 + 5]
-        if n == 0 or (yes == n and num < n):
+    # One small query per column: a single query with every probe of every column makes
+    # DuckDB's optimiser crawl on wide exports (X Education has 35 such columns).
+    num = normalise.number("v", decimal_comma=raw.decimal_comma).value
+    probe = (
+        "SELECT count(v), count(n), count(CASE WHEN n = trunc(n) THEN 1 END), count(t), "
+        f"count(b) FROM (SELECT v, {num} AS n, {normalise.timestamp('v').value} AS t, "
+        f"{normalise.boolean('v').value} AS b FROM (SELECT @COL@ AS v FROM {raw.table}))"
+    )
+    for c in source:
+        counts = con.execute(probe.replace("@COL@", col(c))).fetchone()
+        assert counts is not None
+        n, numbers, whole, ts, yes = counts
+        if n == 0 or (yes == n and numbers < n):
             types[c] = "bool" if n else "string"
-        elif num == n:
+        elif numbers == n:
             types[c] = "int" if whole == n else "float"
         elif ts == n:
             types[c] = "timestamp"
