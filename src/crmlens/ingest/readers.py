@@ -382,7 +382,11 @@ def _first_line(text: str) -> str:
 def release(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     """Drop the temporary tables and views of a read file (frees its memory)."""
     base = raw.table.removesuffix("_v")
-    for name in (f"{base}_v", base):
-        con.execute(f"DROP VIEW IF EXISTS {name}")
-    for name in (base, f"{base}_src"):
-        con.execute(f"DROP TABLE IF EXISTS {name}")
+    names = (f"{base}_v", base, f"{base}_src")
+    for kind, name in con.execute(
+        "SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND view_name IN (?, ?, ?) "
+        "UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() "
+        "WHERE temporary AND table_name IN (?, ?, ?)",
+        [*names, *names],
+    ).fetchall():
+        con.execute(f"DROP {kind} IF EXISTS {name}")

@@ -108,7 +108,7 @@ class OnlineRetail:
                 "accounts",
                 {
                     "account_id": customer,
-                    "name": f"({customer})",
+                    "name": customer,
                     "region": col("Country"),
                     "created_at": f"CAST({first_seen} AS VARCHAR)",
                 },

@@ -22,10 +22,13 @@ Judgement calls
   Form, Lead Import, Quick Add Form) describes the capture mechanism, not inbound vs
   outbound; it stays a custom field.
 - *'Select'* (the form's unchosen placeholder, documented as missing in the data
-  dictionary) is turned into an empty value for ``Lead Source`` only. For the custom
-  fields (Specialization, How did you hear about X Education, Lead Profile, City) the
-  loader copies raw values verbatim, so 'Select' stays there: doing it for custom
-  fields needs a loader option (per-output missing-value markers).
+  dictionary) occurs only in custom fields (Specialization 1,942, How did you hear about
+  X Education 5,043, Lead Profile 4,146, City 2,249; never in Lead Source). The loader
+  copies custom fields verbatim, so 'Select' stays there as a category of its own: a
+  preset cannot rewrite a custom field without a loader option (per-output
+  missing-value markers, e.g. ``Output(..., missing=("Select",))``).
+- The raw ``Converted`` (0/1) also stays as an integer custom field next to status,
+  so that it can be used directly as a model target.
 """
 
 from __future__ import annotations
@@ -40,7 +43,6 @@ if TYPE_CHECKING:
 #: created_at of every X Education lead (the data set has no dates).
 PLACEHOLDER_CREATED_AT = "2020-01-01"
 HEADERS = ("Prospect ID", "Lead Number", "Lead Origin", "Lead Source", "Converted")
-MISSING = "Select"
 
 
 class XEducation:
@@ -68,7 +70,7 @@ class XEducation:
                 {
                     "lead_id": col("Prospect ID"),
                     "created_at": const(PLACEHOLDER_CREATED_AT),
-                    "source": f"NULLIF({col('Lead Source')}, {const(MISSING)})",
+                    "source": col("Lead Source"),
                     "status": status,
                 },
                 custom=True,
