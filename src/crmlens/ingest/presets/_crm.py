@@ -100,8 +100,12 @@ def coalesce(*exprs: str | None) -> str | None:
     return present[0] if len(present) == 1 else f"coalesce({', '.join(present)})"
 
 
-def closed_only(status: str, expr: str | None) -> str | None:
-    """`expr` for closed deals (status won/lost), NULL for open ones."""
+def closed_only(closed: str, expr: str | None) -> str | None:
+    """`expr` where the SQL condition `closed` holds (closed deals), else NULL.
+
+    Keep `closed` small: the normalisers repeat a raw expression several times, and
+    DuckDB plans large nested expressions slowly.
+    """
     if expr is None:
         return None
-    return f"CASE WHEN {status} IN ('won', 'lost') THEN {expr} END"
+    return f"CASE WHEN {closed} THEN {expr} END"

@@ -71,7 +71,7 @@ class AmoCrm:
             f"WHEN {in_list(stage, LOST)} THEN 'lost' ELSE 'open' END"
         )
         created = pick_col(raw, "Дата создания")
-        closed = closed_only(status, pick_col(raw, "Дата закрытия"))
+        closed = closed_only(in_list(stage, WON + LOST), pick_col(raw, "Дата закрытия"))
         columns = {
             "deal_id": pick_col(raw, "ID", "id сделки"),
             "created_at": created,

@@ -83,7 +83,11 @@ class Bitrix24:
             f"WHEN {' OR '.join(lost)} THEN 'lost' ELSE 'open' END"
         )
         created = pick_col(raw, "Дата создания")
-        closed = closed_only(status, pick_col(raw, "Предполагаемая дата закрытия"))
+        closing = pick_col(raw, "Предполагаемая дата закрытия")
+        if closed_flag is not None:
+            closed = closed_only(is_true(closed_flag), closing)
+        else:
+            closed = closed_only(" OR ".join(won + lost), closing)
         columns = {
             "deal_id": pick_col(raw, "ID"),
             "created_at": created,

@@ -66,7 +66,10 @@ class HubSpot:
             "ELSE 'open' END"
         )
         created = pick_col(raw, "Create Date", "createdate", "hs_createdate")
-        closed = closed_only(status, pick_col(raw, "Close Date", "closedate"))
+        closed = closed_only(
+            f"{folded} IN ('closedwon', 'closedlost')",
+            pick_col(raw, "Close Date", "closedate"),
+        )
         columns = {
             "deal_id": pick_col(raw, *ID),
             "created_at": created,

@@ -90,18 +90,20 @@ def _opportunity(raw: RawFile) -> list[Output]:
     assert stage is not None
     won_flag, closed_flag = pick_col(raw, "IsWon"), pick_col(raw, "IsClosed")
     if closed_flag is not None:
+        is_closed = is_true(closed_flag)
         won = is_true(won_flag) if won_flag is not None else in_list(stage, ("closed won",))
         status = (
-            f"CASE WHEN {is_true(closed_flag)} AND {won} THEN 'won' "
-            f"WHEN {is_true(closed_flag)} THEN 'lost' ELSE 'open' END"
+            f"CASE WHEN {is_closed} AND {won} THEN 'won' "
+            f"WHEN {is_closed} THEN 'lost' ELSE 'open' END"
         )
     else:
+        is_closed = in_list(stage, ("closed won", "closed lost"))
         status = (
             f"CASE WHEN {in_list(stage, ('closed won',))} THEN 'won' "
             f"WHEN {in_list(stage, ('closed lost',))} THEN 'lost' ELSE 'open' END"
         )
     created = pick_col(raw, "CreatedDate")
-    closed = closed_only(status, pick_col(raw, "CloseDate"))
+    closed = closed_only(is_closed, pick_col(raw, "CloseDate"))
     columns = {
         "deal_id": pick_col(raw, "Id"),
         "created_at": created,
