@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from crmlens.ingest.presets.base import Output, col
+from crmlens.ingest.sql import lit
 
 if TYPE_CHECKING:
     from crmlens.ingest.readers import RawFile
@@ -47,15 +48,27 @@ def low(expr: str) -> str:
     return f"lower(trim({expr}))"
 
 
+def in_list(expr: str, values: tuple[str, ...]) -> str:
+    """SQL condition: lower-cased `expr` is one of `values` (already lower-case).
+
+    Written as one anchored regular expression, not ``IN (…)``: the normalisers copy a
+    status expression into every branch of their synonym CASE, and DuckDB plans dozens
+    of copies of a long IN list very slowly (seconds for a handful of rows).
+    """
+    pattern = "|".join(_escape(v) for v in values)
+    return f"coalesce(regexp_full_match({low(expr)}, {lit(pattern)}), false)"
+
+
 def is_true(expr: str) -> str:
     """SQL condition: `expr` spells yes/true (RU or EN, 1)."""
-    return f"{low(expr)} IN ('true', '1', 'yes', 'y', 'да', 'д', 't')"
+    return in_list(expr, ("true", "1", "yes", "y", "да", "д", "t"))
 
 
-def in_list(expr: str, values: tuple[str, ...]) -> str:
-    """SQL condition: lower-cased `expr` is one of `values` (already lower-case)."""
-    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-    return f"{low(expr)} IN ({quoted})"
+def _escape(text: str) -> str:
+    return "".join("\\" + ch if ch in _REGEX_SPECIAL else ch for ch in text)
+
+
+_REGEX_SPECIAL = set(".^$*+?()[]{}|\\")
 
 
 def deal_outputs(
@@ -85,7 +98,11 @@ def deal_outputs(
         outputs.append(
             Output(
                 "deal_stages",
-                {"deal_id": mapped["deal_id"], "stage": current, "entered_at": stage_date},
+                {
+                    "deal_id": mapped["deal_id"],
+                    "stage": current,
+                    "entered_at": stage_date,
+                },
                 where=f"{current} IS NOT NULL AND {stage_date} IS NOT NULL",
             )
         )

@@ -48,7 +48,9 @@ class AmoCrm:
     """amoCRM (Kommo) deals export with Russian headers."""
 
     name = "amocrm"
-    description = "amoCRM / Kommo deals export (Russian headers: Этап сделки, Бюджет, Воронка…)"
+    description = (
+        "amoCRM / Kommo deals export (Russian headers: Этап сделки, Бюджет, Воронка…)"
+    )
 
     def score(self, raw: RawFile) -> float:
         """0.9 for a deal export with an amoCRM stage and budget or pipeline column."""

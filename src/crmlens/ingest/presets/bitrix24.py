@@ -69,8 +69,14 @@ class Bitrix24:
         if stage is None:
             return []
         stage_id = f"upper(trim({stage}))"
-        won = [f"regexp_matches({stage_id}, '^(C\\d+:)?WON$')", in_list(stage, WON_TITLES)]
-        lost = [f"regexp_matches({stage_id}, '^(C\\d+:)?LOSE$')", in_list(stage, LOST_TITLES)]
+        won = [
+            f"regexp_matches({stage_id}, '^(C\\d+:)?WON$')",
+            in_list(stage, WON_TITLES),
+        ]
+        lost = [
+            f"regexp_matches({stage_id}, '^(C\\d+:)?LOSE$')",
+            in_list(stage, LOST_TITLES),
+        ]
         semantic = pick_col(raw, "Группа стадий")
         if semantic is not None:
             won.append(in_list(semantic, WON_SEMANTIC))

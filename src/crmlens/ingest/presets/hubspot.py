@@ -46,7 +46,9 @@ class HubSpot:
     """HubSpot deals export."""
 
     name = "hubspot"
-    description = "HubSpot deals export (Record ID, Deal Name, Deal Stage… or API names)"
+    description = (
+        "HubSpot deals export (Record ID, Deal Name, Deal Stage… or API names)"
+    )
 
     def score(self, raw: RawFile) -> float:
         """0.9 for a deal stage column plus two more HubSpot deal properties."""
@@ -73,7 +75,9 @@ class HubSpot:
         columns = {
             "deal_id": pick_col(raw, *ID),
             "created_at": created,
-            "pipeline_id": coalesce(pick_col(raw, "Pipeline", "pipeline"), const("hubspot")),
+            "pipeline_id": coalesce(
+                pick_col(raw, "Pipeline", "pipeline"), const("hubspot")
+            ),
             "owner_id": pick_col(raw, "Deal owner", "Deal Owner", "hubspot_owner_id"),
             "amount": pick_col(raw, "Amount", "amount"),
             "currency": pick_col(raw, "Currency", "deal_currency_code"),

@@ -49,13 +49,19 @@ class Salesforce:
     """Salesforce Opportunity (deals) and Lead (leads) exports."""
 
     name = "salesforce"
-    description = "Salesforce Opportunity or Lead export (API names: Id, StageName, IsWon…)"
+    description = (
+        "Salesforce Opportunity or Lead export (API names: Id, StageName, IsWon…)"
+    )
 
     def score(self, raw: RawFile) -> float:
         """0.9 for an Opportunity or Lead export with its characteristic fields."""
-        if has_headers(raw, *OPPORTUNITY) and pick(raw, "IsWon", "IsClosed", "AccountId"):
+        if has_headers(raw, *OPPORTUNITY) and pick(
+            raw, "IsWon", "IsClosed", "AccountId"
+        ):
             return 0.9
-        if has_headers(raw, *LEAD) and pick(raw, "ConvertedOpportunityId", "LeadSource"):
+        if has_headers(raw, *LEAD) and pick(
+            raw, "ConvertedOpportunityId", "LeadSource"
+        ):
             return 0.9
         return 0.0
 
@@ -91,7 +97,11 @@ def _opportunity(raw: RawFile) -> list[Output]:
     won_flag, closed_flag = pick_col(raw, "IsWon"), pick_col(raw, "IsClosed")
     if closed_flag is not None:
         is_closed = is_true(closed_flag)
-        won = is_true(won_flag) if won_flag is not None else in_list(stage, ("closed won",))
+        won = (
+            is_true(won_flag)
+            if won_flag is not None
+            else in_list(stage, ("closed won",))
+        )
         status = (
             f"CASE WHEN {is_closed} AND {won} THEN 'won' "
             f"WHEN {is_closed} THEN 'lost' ELSE 'open' END"
