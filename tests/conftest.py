@@ -54,3 +54,28 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo42")
     generate(out, seed=42, scale=1.0)
     return out
+
+
+_DEMO_WAREHOUSES: dict[str, object] = {}
+
+
+@pytest.fixture
+def demo_wh(engine: str, demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The demo (seed 42, scale 1) imported into a warehouse of the current engine.
+
+    Built once per engine per session; treat it as read-only.
+    """
+    if engine not in _DEMO_WAREHOUSES:
+        wh = open_engine(engine, tmp_path_factory.mktemp(f"demo-{engine}") / "wh")
+        wh.import_files([demo_dir])
+        wh.import_files([demo_dir / "messy" / "deals_export.csv"], table="deals")
+        _DEMO_WAREHOUSES[engine] = wh
+    return _DEMO_WAREHOUSES[engine]
+
+
+@pytest.fixture(scope="session")
+def demo_truth(demo_dir: Path) -> dict:  # type: ignore[type-arg]
+    """truth.json of the session's demo."""
+    import json
+
+    return json.loads((demo_dir / "truth.json").read_text())

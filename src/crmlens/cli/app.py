@@ -12,9 +12,7 @@ from typing import Any
 
 import typer
 
-from crmlens.cli.commands import demo as demo_cmd
-from crmlens.cli.commands import ingest as ingest_cmd
-from crmlens.cli.commands import overview as overview_cmd
+from crmlens.cli.commands import load_commands
 
 HELP = """crmlens — analytics of a B2B sales department's client base, offline, on your own data.
 
@@ -47,7 +45,7 @@ def _root(
         os.environ["CRMLENS_DEBUG"] = "1"
 
 
-for module in (ingest_cmd, overview_cmd, demo_cmd):
+for module in load_commands():
     module.register(app)
 
 

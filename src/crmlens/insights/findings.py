@@ -125,3 +125,14 @@ def validate(data: dict[str, Any]) -> None:
     import jsonschema
 
     jsonschema.validate(data, FINDING_SCHEMA)
+
+
+def dedupe(findings: list[Finding]) -> list[Finding]:
+    """Drop findings with an id already seen (the same conclusion from two analyses)."""
+    seen: set[str] = set()
+    out = []
+    for f in findings:
+        if f.id not in seen:
+            seen.add(f.id)
+            out.append(f)
+    return out

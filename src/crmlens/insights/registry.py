@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from crmlens.insights.findings import Finding, rank
+from crmlens.insights.findings import Finding, dedupe, rank
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -70,11 +70,21 @@ def top_findings(wh: Warehouse, *, limit: int = 10) -> list[Finding]:
     for analysis in REGISTRY.values():
         if analysis.in_overview:
             found += analysis.run(wh).findings
+    found = dedupe(found)
     return rank(found)[:limit]
 
 
 def _load_builtins() -> None:
     import crmlens.insights.builtin  # noqa: F401  (registers on import)
+    from crmlens.insights.rules import load_rules
+
+    load_rules()
+
+
+def names() -> list[str]:
+    """Names of every registered analysis."""
+    _load_builtins()
+    return sorted(REGISTRY)
 
 
 def tables_rows(wh: Warehouse) -> pa.Table:
