@@ -16,7 +16,7 @@ import hashlib
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import duckdb
 
 SAMPLE_BYTES = 1 << 20
+SAMPLE_ROWS = 20_000
 DELIMITERS = (",", ";", "\t", "|")
 SUPPORTED = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet")
 
@@ -49,6 +50,7 @@ class RawFile:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
     typed: bool = False
+    fast_types: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -138,8 +140,24 @@ def _utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
         Path(tmp).unlink(missing_ok=True)
 
 
-def read_file(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawFile:
-    """Read `path` into the temporary DuckDB table `table` (text columns plus ``_row``)."""
+#: Given a sample of a CSV file read as text, the DuckDB type of each column that can be
+#: parsed natively (a plain cast gives the same value as the normaliser on the sample).
+TypePlanner = Callable[["RawFile"], dict[str, str]]
+
+
+def read_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    *,
+    plan: TypePlanner | None = None,
+) -> RawFile:
+    """Read `path` into the temporary DuckDB table `table` (text columns plus ``_row``).
+
+    With `plan`, a CSV is first sampled; columns the planner names are parsed natively by
+    DuckDB. If any value of those columns then fails to parse, the whole file is read again
+    as text, so that the normaliser can read or name every value.
+    """
     if not path.exists():
         raise InputError("file not found", file=str(path))
     if path.is_dir():
@@ -158,12 +176,14 @@ def read_file(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawFile
     elif suffix in (".xlsx", ".xlsm", ".xls"):
         raw = _read_excel(con, path, table)
     else:
-        raw = _read_csv(con, path, table)
+        raw = _read_csv(con, path, table, plan)
     raw.sha256 = sha256_of(path)
     return raw
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawFile:
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, plan: TypePlanner | None
+) -> RawFile:
     with path.open("rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
     if not sample.strip():
@@ -177,22 +197,63 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawFile
     delimiter = detect_delimiter(text)
     decimal_comma = detect_decimal_comma(text, delimiter)
     if encoding in ("utf-8", "ascii"):
-        raw = _csv_into(con, path, path, table, delimiter)
+        raw = _csv_planned(con, path, path, table, delimiter, decimal_comma, plan)
     else:
         with _utf8_copy(path, encoding) as copy:
-            raw = _csv_into(con, path, copy, table, delimiter)
+            raw = _csv_planned(con, path, copy, table, delimiter, decimal_comma, plan)
     raw.encoding, raw.delimiter, raw.decimal_comma = encoding, delimiter, decimal_comma
     return raw
 
 
-def _csv_into(
-    con: duckdb.DuckDBPyConnection, shown: Path, path: Path, table: str, delimiter: str
+def _csv_planned(
+    con: duckdb.DuckDBPyConnection,
+    shown: Path,
+    path: Path,
+    table: str,
+    delimiter: str,
+    decimal_comma: bool,
+    plan: TypePlanner | None,
 ) -> RawFile:
+    """Sample, plan native types, read; fall back to text when a planned value fails."""
+    if plan is not None:
+        sample = _csv_into(
+            con, shown, path, f"{table}_sample", delimiter, limit=SAMPLE_ROWS
+        )
+        sample.decimal_comma = decimal_comma
+        headers = sample.columns + sample.dropped_columns
+        types = plan(sample) if sample.rows else {}
+        release(con, sample)
+        if types:
+            columns = {h: types.get(h, "VARCHAR") for h in headers}
+            raw = _csv_into(con, shown, path, table, delimiter, columns=columns)
+            if raw is not None:
+                raw.typed, raw.fast_types = True, types
+                return raw
+    text = _csv_into(con, shown, path, table, delimiter)
+    assert text is not None
+    return text
+
+
+def _csv_into(
+    con: duckdb.DuckDBPyConnection,
+    shown: Path,
+    path: Path,
+    table: str,
+    delimiter: str,
+    *,
+    limit: int | None = None,
+    columns: dict[str, str] | None = None,
+) -> Any:
     import duckdb
 
     rejects, scan = f"{table}_rej", f"{table}_rejscan"
+    if columns:
+        spec = ", ".join(f"{_lit(h)}: {_lit(t)}" for h, t in columns.items())
+        typing = f"columns={{{spec}}}"
+    else:
+        typing = "all_varchar=true"
     options = (
-        f"delim={_lit(delimiter)}, header=true, all_varchar=true, quote='\"', "
+        f"delim={_lit(delimiter)}, header=true, {typing}, quote='\"', "
         "escape='\"', strict_mode=true, null_padding=false, store_rejects=true, "
         f"rejects_table={_lit(rejects)}, rejects_scan={_lit(scan)}, "
         "max_line_size=10000000, sample_size=-1, encoding='utf-8'"
@@ -201,15 +262,20 @@ def _csv_into(
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {table}_src AS "
             f"SELECT * FROM read_csv({_lit(str(path))}, {options})"
+            + (f" LIMIT {limit}" if limit else "")
         )
+        if columns and _has_cast_errors(con, rejects):
+            con.execute(f"DROP TABLE {table}_src")
+            con.execute(f"DROP TABLE IF EXISTS {rejects}")
+            return None
         rejected = _rejected_lines(con, rejects)
     except duckdb.Error as e:
         raise InputError(
             "cannot be read as CSV", file=shown.name, reason=_first_line(str(e))
         ) from None
-    columns = [r[0] for r in con.execute(f"DESCRIBE {table}_src").fetchall()]
+    names = [r[0] for r in con.execute(f"DESCRIBE {table}_src").fetchall()]
     _number_rows(con, table, rejected)
-    raw = RawFile(shown, table, columns, _count(con, table), rejected=rejected)
+    raw = RawFile(shown, table, names, _count(con, table), rejected=rejected)
     _drop_empty_columns(con, raw)
     if raw.dropped_columns:
         keep = ", ".join(["_row", *(_id(c) for c in raw.columns)])
@@ -218,6 +284,13 @@ def _csv_into(
         )
         raw.table = f"{table}_v"
     return raw
+
+
+def _has_cast_errors(con: duckdb.DuckDBPyConnection, rejects: str) -> bool:
+    row = con.execute(
+        f"SELECT count(*) FROM {rejects} WHERE error_type = 'CAST'"
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _rejected_lines(

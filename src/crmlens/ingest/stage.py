@@ -67,6 +67,74 @@ def stage(
     return staged
 
 
+NATIVE: dict[str, str] = {
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+}
+
+
+def fast_types(
+    con: duckdb.DuckDBPyConnection, sample: RawFile, outputs: list[Output]
+) -> dict[str, str]:
+    """Raw headers DuckDB can parse natively: on the sample, a plain cast of every value
+    equals what the normaliser reads. Headers used in derived expressions stay text."""
+    wanted: dict[str, set[ColumnType]] = {}
+    text_only: set[str] = set()
+    for output in outputs:
+        for name, expr in output.columns.items():
+            header = _raw_name(expr)
+            column = TABLES[output.table].column(name)
+            if header is None:
+                text_only.update(_headers_in(expr, sample.columns))
+            elif column.values or column.type not in NATIVE:
+                text_only.add(header)
+            else:
+                wanted.setdefault(header, set()).add(column.type)
+        if output.where:
+            text_only.update(_headers_in(output.where, sample.columns))
+    mapped = set(wanted) | text_only
+    if any(o.custom for o in outputs):
+        custom = [c for c in sample.columns if c not in mapped]
+        for header, ctype in _infer_types(con, sample, custom).items():
+            if ctype in NATIVE:
+                wanted.setdefault(header, set()).add(ctype)
+    out = {}
+    for header, types in wanted.items():
+        if header in text_only or len(types) != 1:
+            continue
+        ctype = next(iter(types))
+        if _plain_cast_agrees(
+            con, sample, header, Column(header, ctype), NATIVE[ctype]
+        ):
+            out[header] = NATIVE[ctype]
+    return out
+
+
+def _headers_in(expr: str, headers: list[str]) -> set[str]:
+    return {h for h in headers if ident(h) in expr}
+
+
+def _plain_cast_agrees(
+    con: duckdb.DuckDBPyConnection,
+    sample: RawFile,
+    header: str,
+    column: Column,
+    native: str,
+) -> bool:
+    raw = col(header)
+    ours = normalise.typed(
+        raw, column, source_type="VARCHAR", decimal_comma=sample.decimal_comma
+    )
+    row = con.execute(
+        f"SELECT count(*) FILTER (WHERE v IS NOT NULL AND (p IS NULL OR p IS DISTINCT FROM o)) "
+        f"FROM (SELECT {raw} AS v, try_cast({raw} AS {native}) AS p, {ours.value} AS o "
+        f"FROM {sample.table})"
+    ).fetchone()
+    return row is not None and row[0] == 0
+
+
 def _raw_name(expr: str) -> str | None:
     match = re.fullmatch(r"NULLIF\(trim\(CAST\(\"(.+)\" AS VARCHAR\)\), ''\)", expr)
     return match.group(1).replace('""', '"') if match else None
@@ -156,11 +224,15 @@ def _custom_columns(
 def _infer_types(
     con: duckdb.DuckDBPyConnection, raw: RawFile, source: list[str]
 ) -> dict[str, ColumnType]:
-    if raw.typed:
-        rows = con.execute(f"DESCRIBE {raw.table}").fetchall()
-        described = {r[0]: r[1] for r in rows}
-        return {c: _from_duckdb(described[c]) for c in source}
     types: dict[str, ColumnType] = {}
+    if raw.typed:
+        described = {
+            r[0]: r[1] for r in con.execute(f"DESCRIBE {raw.table}").fetchall()
+        }
+        types = {
+            c: _from_duckdb(described[c]) for c in source if described[c] != "VARCHAR"
+        }
+        source = [c for c in source if c not in types]
     # One small query per column: a single query with every probe of every column makes
     # DuckDB's optimiser crawl on wide exports (X Education has 35 such columns).
     num = normalise.number("v", decimal_comma=raw.decimal_comma).value

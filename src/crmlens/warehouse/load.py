@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from crmlens.errors import InputError
 from crmlens.ingest.presets import choose
-from crmlens.ingest.readers import SUPPORTED, RawFile, read_file, release
+from crmlens.ingest.readers import SUPPORTED, RawFile, TypePlanner, read_file, release
 from crmlens.ingest.sql import ident, lit
-from crmlens.ingest.stage import Staged, create_quarantine, stage
+from crmlens.ingest.stage import Staged, create_quarantine, fast_types, stage
 from crmlens.model import DUCKDB_TYPES, TABLE_NAMES, TABLES
 from crmlens.warehouse.spelling import spelling_warnings
 
@@ -199,7 +199,7 @@ def _import_file(
 ) -> list[Staged]:
     con = tx.con
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    raw = read_file(con, path, f"_raw{index}")
+    raw = read_file(con, path, f"_raw{index}", plan=_planner(con, preset, table))
     chosen = choose(preset, raw)
     outputs = chosen.outputs(raw, table=table)
     if not outputs:
@@ -224,6 +224,21 @@ def _import_file(
     for batch in batches:
         con.execute(f"DROP TABLE IF EXISTS {batch.temp}")
     return batches
+
+
+def _planner(
+    con: duckdb.DuckDBPyConnection, preset: str, table: str | None
+) -> TypePlanner:
+    """Native parse types for a CSV, decided on a sample with the preset's mapping."""
+
+    def plan(sample: RawFile) -> dict[str, str]:
+        try:
+            outputs = choose(preset, sample).outputs(sample, table=table)
+        except InputError:
+            return {}  # the full read reports the problem
+        return fast_types(con, sample, outputs)
+
+    return plan
 
 
 def _file_info(raw: RawFile, preset: str, started: dt.datetime) -> dict[str, Any]:
