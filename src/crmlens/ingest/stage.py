@@ -40,6 +40,12 @@ class Staged:
     quarantine_table: str = ""
     quarantined_rows: int = 0
     headers: dict[str, str] | None = None
+    base: str = ""
+
+    @property
+    def row_hash(self) -> str:
+        """SQL of a hash of every column of a row (to tell equal rows from different)."""
+        return "hash(" + ", ".join(ident(c) for c in self.columns) + ")"
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -311,21 +317,28 @@ def _type_output(
     where = f"WHERE {output.where}" if output.where else ""
     bad = " OR ".join(_bad_condition(n, req) for n, _, _, _, req in cells) or "false"
     names = [n for n, *_ in cells]
-    hashed = ", ".join(ident(n) for n in names)
+    # A clean natively typed file stays a view over the raw rows (nothing is copied until
+    # the merge); text that needed rewriting is typed once into a table.
+    every = f"{temp}_all"
+    kind = "VIEW" if raw.typed else "TABLE"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {temp} AS SELECT _row, "
-        f"{', '.join(ident(n) for n in names)}, hash({hashed}) AS _h, ({bad}) AS _bad "
+        f"CREATE OR REPLACE TEMP {kind} {every} AS SELECT _row, "
+        f"{', '.join(ident(n) for n in names)}, ({bad}) AS _bad "
         f"FROM (SELECT _row, {inner} FROM {raw.table} {where})"
     )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {temp} AS "
+        f"SELECT * EXCLUDE (_bad) FROM {every} WHERE NOT _bad"
+    )
     batch = Staged(raw.name, output.table, temp, names, custom, output.derived)
+    batch.base = temp
     batch.quarantine_table = quarantine
-    batch.rows_read = _scalar(con, f"SELECT count(*) FROM {temp}")
+    batch.rows_read = _scalar(con, f"SELECT count(*) FROM {every}")
     headers = {n: h for n, e in output.columns.items() if (h := _raw_name(e))}
     headers.update({n: h for n, (h, _) in custom.items()})
     batch.headers = headers
     if not output.derived:
         _collect_bad_values(con, raw, batch, cells, inner, where, headers)
-    con.execute(f"DELETE FROM {temp} WHERE _bad")
     return batch
 
 
@@ -382,7 +395,7 @@ def _collect_bad_values(
             )
             + "END"
         )
-    bad_rows = f"SELECT _row FROM {batch.temp} WHERE _bad"
+    bad_rows = f"SELECT _row FROM {batch.base}_all WHERE _bad"
     batch.quarantined_rows = _scalar(con, f"SELECT count(*) FROM ({bad_rows})")
     if not batch.quarantined_rows:
         return
@@ -404,22 +417,42 @@ def _dedupe(con: duckdb.DuckDBPyConnection, batch: Staged, raw: RawFile) -> None
     if n == distinct:
         return
     conflict_rows = 0
+    keep = ""
     if not batch.derived:
-        conflicting = f"SELECT ({keys}) FROM {batch.temp} GROUP BY ALL HAVING count(DISTINCT _h) > 1"
+        conflicting = (
+            f"SELECT ({keys}) FROM {batch.temp} GROUP BY ALL "
+            f"HAVING count(DISTINCT {batch.row_hash}) > 1"
+        )
         conflict_rows = _scalar(
             con, f"SELECT count(*) FROM {batch.temp} WHERE ({keys}) IN ({conflicting})"
         )
         if conflict_rows:
             _quarantine_conflicts(con, batch, raw, keys)
-            con.execute(f"DELETE FROM {batch.temp} WHERE ({keys}) IN ({conflicting})")
             batch.quarantined_rows += conflict_rows
+            keep = f"WHERE ({keys}) NOT IN ({conflicting})"
+    unique = f"{batch.base}_d"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {batch.temp} AS SELECT * FROM {batch.temp} "
+        f"CREATE OR REPLACE TEMP TABLE {unique} AS SELECT * FROM {batch.temp} {keep} "
         f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _row) = 1"
     )
+    batch.temp = unique
     batch.rows = _scalar(con, f"SELECT count(*) FROM {batch.temp}")
     if not batch.derived:
         batch.duplicates = n - conflict_rows - batch.rows
+
+
+def drop_staged(con: duckdb.DuckDBPyConnection, batch: Staged) -> None:
+    """Drop the temporary tables and views of a batch."""
+    names = [f"{batch.base}_c", f"{batch.base}_d", batch.base, f"{batch.base}_all"]
+    found = con.execute(
+        "SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary "
+        "AND list_contains(?, view_name) UNION ALL SELECT 'TABLE', table_name "
+        "FROM duckdb_tables() WHERE temporary AND list_contains(?, table_name)",
+        [names, names],
+    ).fetchall()
+    order = {name: i for i, name in enumerate(names)}
+    for kind, name in sorted(found, key=lambda f: order[f[1]]):
+        con.execute(f"DROP {kind} IF EXISTS {name}")
 
 
 def _quarantine_conflicts(
@@ -437,9 +470,9 @@ def _quarantine_conflicts(
         f"'same key as row ' || array_to_string(list_filter(c.rows, lambda x: x <> c._row), ', ') "
         f"|| ' but different values', CAST(to_json(r) AS VARCHAR) FROM "
         f"(SELECT _row, {key_text} AS k, list(_row) OVER (PARTITION BY {keys}) AS rows, "
-        f"count(DISTINCT _h) OVER (PARTITION BY {keys}) AS variants FROM {batch.temp} "
-        f"WHERE ({keys}) IN (SELECT ({keys}) FROM {batch.temp} GROUP BY ALL "
-        f"HAVING count(DISTINCT _h) > 1)) c "
+        f"count(DISTINCT {batch.row_hash}) OVER (PARTITION BY {keys}) AS variants "
+        f"FROM {batch.temp} WHERE ({keys}) IN (SELECT ({keys}) FROM {batch.temp} "
+        f"GROUP BY ALL HAVING count(DISTINCT {batch.row_hash}) > 1)) c "
         f"JOIN {raw.table} r ON r._row = c._row WHERE c.variants > 1"
     )
 

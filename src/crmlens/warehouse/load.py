@@ -22,7 +22,13 @@ from crmlens.errors import InputError
 from crmlens.ingest.presets import choose
 from crmlens.ingest.readers import SUPPORTED, RawFile, TypePlanner, read_file, release
 from crmlens.ingest.sql import ident, lit
-from crmlens.ingest.stage import Staged, create_quarantine, fast_types, stage
+from crmlens.ingest.stage import (
+    Staged,
+    create_quarantine,
+    drop_staged,
+    fast_types,
+    stage,
+)
 from crmlens.model import DUCKDB_TYPES, TABLE_NAMES, TABLES
 from crmlens.warehouse.spelling import spelling_warnings
 
@@ -222,7 +228,7 @@ def _import_file(
             raise RuntimeError(f"injected failure after merging {batch.table}")
     release(con, raw)
     for batch in batches:
-        con.execute(f"DROP TABLE IF EXISTS {batch.temp}")
+        drop_staged(con, batch)
     return batches
 
 
@@ -289,6 +295,11 @@ def _ensure_columns(tx: Transaction, batch: Staged) -> None:
             )
             tx.touch("custom_columns")
         elif existing[name] != sql_type:
+            copy = f"{batch.base}_c"
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {copy} AS SELECT * FROM {batch.temp}"
+            )
+            batch.temp = copy
             con.execute(f'ALTER TABLE "{batch.table}" ALTER {ident(name)} TYPE VARCHAR')
             con.execute(f"ALTER TABLE {batch.temp} ALTER {ident(name)} TYPE VARCHAR")
             con.execute(
@@ -320,10 +331,11 @@ def _merge(
         f"t.{ident(k)} IS NOT DISTINCT FROM s.{ident(k)}" for k in batch.key
     )
     existing_hash = "hash(" + ", ".join(f"t.{ident(c)}" for c in batch.columns) + ")"
+    new_hash = "hash(" + ", ".join(f"s.{ident(c)}" for c in batch.columns) + ")"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _m AS SELECT s._row, "
         f"bool_or(coalesce(t._present, false)) AS _exists, "
-        f"bool_or({existing_hash} = s._h) AS _same "
+        f"bool_or({existing_hash} = {new_hash}) AS _same "
         f"FROM {batch.temp} s LEFT JOIN (SELECT *, true AS _present FROM {target}) t "
         f"ON {on} GROUP BY s._row"
     )
