@@ -79,3 +79,12 @@ def test_spark_import_is_atomic(crm_dir: Path, tmp_path: Path) -> None:
         import_paths(wh.storage, [crm_dir], fail_after="deals", mode="replace")
     wh.refresh()
     assert records(tables_rows(wh)) == before
+
+
+@pytest.mark.spark
+def test_two_spark_warehouses_do_not_shadow_each_other(crm_dir: Path, tmp_path: Path) -> None:
+    first = open_engine("spark", tmp_path / "one")
+    first.import_files([crm_dir])
+    second = open_engine("spark", tmp_path / "two")
+    assert second.deals.count().execute() == 0
+    assert first.deals.count().execute() == 2

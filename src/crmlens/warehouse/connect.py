@@ -10,6 +10,7 @@ analysis is one Ibis expression whatever the engine:
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,8 +132,12 @@ class Warehouse:
             from crmlens.warehouse.storage import ParquetStorage
 
             assert isinstance(self.storage, ParquetStorage)
-            path = str(self.storage.table_path(name))
-            return self.con.read_parquet(path, table_name=name)  # type: ignore[attr-defined]
+            path = self.storage.table_path(name)
+            # One Spark session serves every Spark warehouse of the process: the view name
+            # carries the warehouse directory and version so warehouses never shadow each other.
+            tag = hashlib.sha1(str(path.parent.resolve()).encode()).hexdigest()[:10]
+            view = f"crmlens_{tag}_{name}"
+            return self.con.read_parquet(str(path), table_name=view)  # type: ignore[attr-defined]
         if self.backend == "postgres":
             schema = (self.url.options or {}).get("schema", "public")
             try:
