@@ -1,0 +1,301 @@
+"""Plan vs fact: the Ibis inputs of the plan forecast (docs/metrics.md#plan-forecast).
+
+Everything here is "as known at `as_of`": a row dated after `as_of` does not exist, a deal
+closed after `as_of` is still open, a stage entered after `as_of` was not entered yet. The
+backtest relies on this: adding future rows to the warehouse changes none of these tables.
+
+- **Fact** of a scope = revenue of orders dated in the period up to `as_of` (inclusive),
+  attributed to the order's manager (or the account owner when the order has none).
+- **Repeat orders** are orders without a ``deal_id``; orders of won deals come through the
+  deals forecast instead.
+- **Scope** of a manager: company (``scope_id`` = "company"), region, team, the manager.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+from ibis import _
+
+from crmlens.analytics._checks import require_columns
+
+Scope = Literal["company", "region", "team", "manager"]
+SCOPES: tuple[Scope, ...] = ("company", "region", "team", "manager")
+DAY_SECONDS = 86400.0
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """First day of the month ``YYYY-MM`` and the first day of the next month."""
+    year, month = (int(p) for p in period.split("-"))
+    start = dt.date(year, month, 1)
+    end = dt.date(year + month // 12, month % 12 + 1, 1)
+    return start, end
+
+
+def period_of(day: dt.date) -> str:
+    """The month label ``YYYY-MM`` of `day`."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def scope_of_managers(managers: ir.Table, *, scope: Scope) -> ir.Table:
+    """Map each manager to a scope id.
+
+    Returns
+    -------
+    ir.Table
+        manager_id, scope_id — "company" for the company scope, the region, team or
+        manager id otherwise (NULL region/team become "(none)").
+    """
+    require_columns(managers, "managers", ["manager_id"])
+    if scope == "company":
+        sid = ibis.literal("company")
+    elif scope == "manager":
+        sid = managers.manager_id
+    else:
+        sid = managers[scope].fill_null("(none)")
+    return managers.select("manager_id", scope_id=sid)
+
+
+def order_facts(orders: ir.Table, accounts: ir.Table, *, as_of: dt.date) -> ir.Table:
+    """Orders known at `as_of` with the manager they count for.
+
+    Returns
+    -------
+    ir.Table
+        order_id, account_id, order_date, amount, manager_id, is_repeat — orders dated on
+        or before `as_of`; manager = the order's manager, else the account owner;
+        is_repeat = the order has no deal_id.
+    """
+    require_columns(
+        orders, "orders", ["order_id", "account_id", "order_date", "amount"]
+    )
+    owners = accounts.select(_acc=accounts.account_id, _owner=accounts.owner_id)
+    known = orders.filter(orders.order_date <= as_of, orders.amount.notnull())
+    joined = known.left_join(owners, known.account_id == owners._acc)
+    return joined.select(
+        "order_id",
+        "account_id",
+        "order_date",
+        amount=joined.amount.cast("float64"),
+        manager_id=joined.manager_id.fill_null(joined._owner),
+        is_repeat=joined.deal_id.isnull(),
+    )
+
+
+def fact_to_date(
+    facts: ir.Table, scopes: ir.Table, *, start: dt.date, as_of: dt.date
+) -> ir.Table:
+    """Revenue of the period so far per scope.
+
+    Returns
+    -------
+    ir.Table
+        scope_id, fact_amount — sum of order amounts dated in [start, as_of].
+    """
+    inside = facts.filter(facts.order_date >= start, facts.order_date <= as_of)
+    joined = inside.join(scopes, "manager_id")
+    return joined.group_by("scope_id").agg(fact_amount=joined.amount.sum())
+
+
+def targets_of(
+    targets: ir.Table, *, period: str, scope: Scope, metric: str = "revenue"
+) -> ir.Table:
+    """Targets of one period and scope type.
+
+    Returns
+    -------
+    ir.Table
+        scope_id, target_amount — the company row gets scope_id "company".
+    """
+    require_columns(targets, "targets", ["period", "scope_type", "metric", "value"])
+    rows = targets.filter(
+        targets.period == period,
+        targets.scope_type == scope,
+        targets.metric == metric,
+    )
+    sid = ibis.literal("company") if scope == "company" else rows.scope_id
+    return (
+        rows.select(scope_id=sid, value=rows.value.cast("float64"))
+        .group_by("scope_id")
+        .agg(target_amount=_.value.sum())
+    )
+
+
+def _days_between(later: ir.Value, earlier: ir.Value) -> ir.Value:
+    return (later.epoch_seconds() - earlier.epoch_seconds()).cast(
+        "float64"
+    ) / DAY_SECONDS
+
+
+def _known_deals(deals: ir.Table, *, as_of: dt.date) -> ir.Table:
+    """Deals created by `as_of` with their status as known then."""
+    require_columns(deals, "deals", ["deal_id", "created_at", "pipeline_id", "status"])
+    cutoff = ibis.timestamp(
+        dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    )
+    known = deals.filter(deals.created_at < cutoff)
+    closed_at = known.closed_at.cast("timestamp")
+    is_closed = (known.status != "open") & closed_at.notnull() & (closed_at < cutoff)
+    return known.mutate(
+        status_then=ibis.ifelse(is_closed, known.status, "open"),
+        closed_at_then=ibis.ifelse(is_closed, closed_at, ibis.null("timestamp")),
+    )
+
+
+def _working_stages(
+    deal_stages: ir.Table, pipelines: ir.Table, *, as_of: dt.date
+) -> ir.Table:
+    """Stage entries known at `as_of` into stages that are neither won nor lost."""
+    require_columns(deal_stages, "deal_stages", ["deal_id", "stage", "entered_at"])
+    cutoff = ibis.timestamp(
+        dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    )
+    stages = pipelines.filter(
+        ~pipelines.is_won.fill_null(False), ~pipelines.is_lost.fill_null(False)
+    ).select("pipeline_id", "stage", "position")
+    known = deal_stages.filter(deal_stages.entered_at < cutoff)
+    return known.join(stages, "stage").select(
+        "deal_id", "pipeline_id", "stage", "position", "entered_at"
+    )
+
+
+def stage_history(
+    deals: ir.Table, deal_stages: ir.Table, pipelines: ir.Table, *, as_of: dt.date
+) -> ir.Table:
+    """Training rows: closed deals' entries into working stages, known at `as_of`.
+
+    Returns
+    -------
+    ir.Table
+        deal_id, pipeline_id, position, days_to_close, is_won — one row per deal and
+        working stage entered (first entry); days_to_close = closed_at − entered_at.
+    """
+    known = _known_deals(deals, as_of=as_of).filter(_.status_then != "open")
+    entries = _working_stages(deal_stages, pipelines, as_of=as_of)
+    first = entries.group_by("deal_id", "pipeline_id", "position").agg(
+        entered_at=entries.entered_at.min()
+    )
+    joined = first.join(
+        known.select("deal_id", "pipeline_id", "closed_at_then", "status_then"),
+        ["deal_id", "pipeline_id"],
+    )
+    return joined.select(
+        "deal_id",
+        "pipeline_id",
+        "position",
+        days_to_close=_days_between(joined.closed_at_then, joined.entered_at),
+        is_won=joined.status_then == "won",
+    )
+
+
+def open_deals(
+    deals: ir.Table, deal_stages: ir.Table, pipelines: ir.Table, *, as_of: dt.date
+) -> ir.Table:
+    """Deals open at `as_of`, at their latest working stage.
+
+    Returns
+    -------
+    ir.Table
+        deal_id, pipeline_id, account_id, owner_id, amount, position, stage, age_days —
+        age = days from the entry into the current stage to the end of `as_of`; a deal
+        with no stage entry is at position 1, aged from its creation.
+    """
+    known = _known_deals(deals, as_of=as_of).filter(_.status_then == "open")
+    entries = _working_stages(deal_stages, pipelines, as_of=as_of)
+    latest = entries.group_by("deal_id").agg(last_at=entries.entered_at.max())
+    current = entries.join(latest, "deal_id").filter(_.entered_at == _.last_at)
+    current = current.group_by("deal_id").agg(
+        position=current.position.max(),
+        stage=current.stage.max(),
+        entered_at=_.last_at.max(),
+    )
+    end = ibis.timestamp(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()))
+    joined = known.left_join(current, known.deal_id == current.deal_id)
+    return joined.select(
+        deal_id=known.deal_id,
+        pipeline_id=known.pipeline_id,
+        account_id=known.account_id,
+        owner_id=known.owner_id,
+        amount=known.amount.cast("float64"),
+        position=joined.position.fill_null(1),
+        stage=joined.stage,
+        age_days=_days_between(end, joined.entered_at.fill_null(known.created_at)),
+    )
+
+
+def won_amounts(deals: ir.Table, *, as_of: dt.date) -> ir.Table:
+    """Mean won amount per pipeline (to value open deals without an amount).
+
+    Returns
+    -------
+    ir.Table
+        pipeline_id, mean_won_amount.
+    """
+    won = _known_deals(deals, as_of=as_of).filter(
+        _.status_then == "won", _.amount.notnull()
+    )
+    return won.group_by("pipeline_id").agg(
+        mean_won_amount=won.amount.cast("float64").mean()
+    )
+
+
+def client_months(facts: ir.Table, *, before: dt.date) -> ir.Table:
+    """Repeat-order revenue per client and calendar month, before `before`.
+
+    Returns
+    -------
+    ir.Table
+        account_id, year, month, revenue, orders_count, sum_sq_amount — repeat orders
+        only (no deal_id), dated before `before`.
+    """
+    rep = facts.filter(facts.is_repeat, facts.order_date < before)
+    return rep.group_by(
+        "account_id", year=rep.order_date.year(), month=rep.order_date.month()
+    ).agg(
+        revenue=rep.amount.sum(),
+        orders_count=rep.order_id.count(),
+        sum_sq_amount=(rep.amount * rep.amount).sum(),
+    )
+
+
+def client_managers(facts: ir.Table) -> ir.Table:
+    """The manager of each client's latest order (ties: the largest manager id).
+
+    Returns
+    -------
+    ir.Table
+        account_id, manager_id.
+    """
+    has = facts.filter(facts.manager_id.notnull())
+    last = has.group_by("account_id").agg(last_date=has.order_date.max())
+    latest = has.join(last, "account_id").filter(_.order_date == _.last_date)
+    return latest.group_by("account_id").agg(manager_id=latest.manager_id.max())
+
+
+def quick_wins(
+    deals: ir.Table, scopes: ir.Table, *, start: dt.date, before: dt.date
+) -> ir.Table:
+    """Deals created and won in the same month, in the months [start, before).
+
+    Their revenue is the part of a period that no open deal at `as_of` explains yet.
+
+    Returns
+    -------
+    ir.Table
+        scope_id, quick_amount — sum of amounts of such deals, known at `before`.
+    """
+    known = _known_deals(deals, as_of=before - dt.timedelta(days=1))
+    won = known.filter(
+        known.status_then == "won",
+        known.amount.notnull(),
+        known.created_at >= ibis.timestamp(dt.datetime.combine(start, dt.time())),
+        known.created_at.year() == known.closed_at_then.year(),
+        known.created_at.month() == known.closed_at_then.month(),
+    )
+    joined = won.join(scopes, won.owner_id == scopes.manager_id)
+    return joined.group_by("scope_id").agg(
+        quick_amount=joined.amount.cast("float64").sum()
+    )

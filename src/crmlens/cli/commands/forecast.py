@@ -1,0 +1,59 @@
+"""``crmlens forecast``: revenue forecast per level, and proposed targets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crmlens.cli.options import AsOfOpt, FormatOpt, LangOpt, WarehouseOpt
+from crmlens.cli.render import Format
+
+HELP = """Expected revenue per future month from each client's level, trend and
+seasonality, summed up to managers, teams, regions and the company (levels add up
+exactly). --targets proposes next month's targets per manager and region (forecast ×
+stretch) beside the current ones.
+
+Examples:
+
+  crmlens forecast --horizon 3 --level region
+
+  crmlens forecast --level client --format csv > clients.csv
+
+  crmlens forecast --targets --stretch 1.1
+"""
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``forecast`` to `app`."""
+    app.command("forecast", help=HELP)(forecast_command)
+
+
+def forecast_command(
+    warehouse: WarehouseOpt = None,
+    as_of: AsOfOpt = None,
+    horizon: Annotated[int, typer.Option(help="Months ahead.")] = 3,
+    level: Annotated[
+        str, typer.Option(help="client, manager, team, region or company.")
+    ] = "company",
+    targets: Annotated[
+        bool, typer.Option("--targets", help="Propose next month's targets.")
+    ] = False,
+    stretch: Annotated[float, typer.Option(help="Stretch of proposed targets.")] = 1.1,
+    fmt: FormatOpt = Format.table,
+    lang: LangOpt = "en",
+) -> None:
+    """Print the forecast (or proposed targets) with findings."""
+    from crmlens.cli.commands._analysis import run_and_emit
+
+    run_and_emit(
+        "forecast",
+        warehouse=warehouse,
+        fmt=fmt,
+        lang=lang,
+        as_of=as_of,
+        horizon=horizon,
+        level=level,
+        targets=targets,
+        stretch=stretch,
+    )

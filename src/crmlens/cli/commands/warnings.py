@@ -1,0 +1,48 @@
+"""``crmlens warnings``: early warnings as findings, each with owner and money at stake."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crmlens.cli.options import AsOfOpt, FormatOpt, LangOpt, WarehouseOpt
+from crmlens.cli.render import Format
+
+HELP = """Early warnings: plans at risk (regions and managers), pipeline coverage below a
+multiple of the remaining target, and — when those analyses are installed — key
+clients silent longer than usual, stage drops and unanswered new leads.
+
+Examples:
+
+  crmlens warnings
+
+  crmlens warnings --coverage 2 --format json --lang ru
+"""
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``warnings`` to `app`."""
+    app.command("warnings", help=HELP)(warnings_command)
+
+
+def warnings_command(
+    warehouse: WarehouseOpt = None,
+    as_of: AsOfOpt = None,
+    coverage: Annotated[
+        float, typer.Option(help="Warn below this pipeline / remaining target.")
+    ] = 1.5,
+    fmt: FormatOpt = Format.table,
+    lang: LangOpt = "en",
+) -> None:
+    """Print the warnings."""
+    from crmlens.cli.commands._analysis import run_and_emit
+
+    run_and_emit(
+        "warnings",
+        warehouse=warehouse,
+        fmt=fmt,
+        lang=lang,
+        as_of=as_of,
+        coverage=coverage,
+    )

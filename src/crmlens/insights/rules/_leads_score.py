@@ -1,0 +1,419 @@
+"""Lead scoring as analyses: ``leads_score`` (grades, backtest, export) and ``leads_rules``.
+
+Training and scoring run on the per-lead table materialised from the warehouse
+(:func:`crmlens.analytics.leads.lead_frame`); models are saved with joblib beside a JSON
+file of their metadata.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from crmlens.errors import InputError
+from crmlens.insights.findings import Finding
+from crmlens.insights.params import parse_date, resolve_as_of
+from crmlens.insights.registry import AnalysisResult, register
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    from crmlens.analytics.leads import Attribute
+    from crmlens.analytics.scoring import LeadScorer, ScoredLeads
+    from crmlens.warehouse import Warehouse
+
+Moment = Literal["arrival", "first_response"]
+
+
+def load_frame(
+    wh: Warehouse, day: dt.date, *, moment: Moment, exclude: tuple[str, ...]
+) -> tuple[pd.DataFrame, list[Attribute]]:
+    """The per-lead table (features known at `moment`) and its attributes."""
+    from crmlens.analytics.leads import lead_attributes, lead_frame
+    from crmlens.insights.rules.leads import outcomes
+
+    attrs = lead_attributes(
+        wh.leads, with_response=moment == "first_response", exclude=exclude
+    )
+    frame = lead_frame(outcomes(wh, day), attrs).to_pyarrow().to_pandas()
+    return frame, attrs
+
+
+def excluded_columns(wh: Warehouse, attrs: list[Attribute]) -> list[str]:
+    """Lead columns left out of the model (ids, dates, outcome and later fields)."""
+    used = {a.name for a in attrs} | {"lead_id", "created_at"}
+    return [c for c in wh.columns("leads") if c not in used]
+
+
+def _cutoff(frame: pd.DataFrame, cutoff: str | dt.date | None) -> tuple[Any, str]:
+    import pandas as pd
+
+    if frame["created_at"].nunique() <= 1:
+        return None, "random 80/20 split (seed 0): every lead has the same created_at"
+    day = parse_date(cutoff, name="--cutoff")
+    if day is None:
+        ts = frame["created_at"].sort_values().iloc[int(len(frame) * 0.8)]
+        return ts, f"time split: train before {ts}, test from it (last 20 % of leads)"
+    return pd.Timestamp(day), f"time split: train before {day}, test from it"
+
+
+def backtest(
+    wh: Warehouse,
+    frame: pd.DataFrame,
+    attrs: list[Attribute],
+    day: dt.date,
+    *,
+    cutoff: str | dt.date | None,
+    seed: int,
+    shares: tuple[float, float],
+    moment: Moment,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Metrics of the model, the rule model and both baselines on the held-out leads."""
+    from crmlens.analytics.scoring import LeadScorer, time_split
+    from crmlens.analytics.scoring_models import (
+        NaiveBayesBaseline,
+        SourceBaseline,
+        evaluate,
+        reliability_table,
+    )
+
+    labelled = frame[frame["is_labelled"] == 1]
+    ts, split = _cutoff(labelled, cutoff)
+    if ts is None:
+        train, test = time_split(labelled, 0.8, seed=seed)
+    else:
+        train, test = (
+            labelled[labelled.created_at < ts],
+            labelled[labelled.created_at >= ts],
+        )
+    if train["is_converted"].nunique() < 2 or test["is_converted"].nunique() < 2:
+        raise InputError(
+            "the backtest needs converted and lost leads on both sides of the cut-off",
+            reason="choose another --cutoff",
+        )
+    feats = [a.name for a in attrs]
+    scorer = LeadScorer(feats, moment=moment, seed=seed, grade_shares=shares).fit(train)
+    rules = _train_rules(wh, train, day, ts, attrs, shares)
+    models: dict[str, Any] = {
+        f"model ({scorer.kind_})": scorer,
+        "rules": rules,
+        "source only": SourceBaseline().fit(train) if "source" in feats else None,
+        "odoo naive bayes": NaiveBayesBaseline(feats).fit(
+            train[[*feats, "is_converted"]]
+        ),
+    }
+    y = test["is_converted"].to_numpy(dtype="float64")
+    rows = []
+    for name, model in models.items():
+        if model is not None:
+            metrics = evaluate(y, model.predict_proba(test))
+            rows.append(
+                {
+                    "model": name,
+                    **{k: round(v, 4) for k, v in metrics.items()},
+                    "test_leads": len(test),
+                    "converted": int(y.sum()),
+                }
+            )
+    info = {
+        "split": split,
+        "train_leads": len(train),
+        "test_leads": len(test),
+        "chosen": scorer.kind_,
+        "candidates_auc": scorer.candidates_,
+        "reliability": reliability_table(y, scorer.predict_proba(test)),
+    }
+    return rows, info
+
+
+def _train_rules(
+    wh: Warehouse,
+    train: pd.DataFrame,
+    day: dt.date,
+    ts: Any,
+    attrs: list[Attribute],
+    shares: tuple[float, float],
+) -> Any:
+    """The rule model derived from signals of the training leads only."""
+    import ibis
+
+    from crmlens.analytics.leads import lead_signals
+    from crmlens.analytics.leads_rules import RuleModel
+    from crmlens.insights.rules.leads import outcomes
+
+    out = outcomes(wh, day)
+    if ts is None:
+        ids = ibis.memtable({"train_id": train["lead_id"].astype(str).tolist()})
+        out = out.join(ids, out.lead_id == ids.train_id).drop("train_id")
+    else:
+        out = out.filter(out.created_at < ts.to_pydatetime())
+    signals = lead_signals(out, attrs).to_pyarrow().to_pylist()
+    return RuleModel.from_signals(signals).fit(train, shares=shares)
+
+
+def save_model(scorer: LeadScorer, path: Path, metrics: list[dict[str, Any]]) -> None:
+    """The model (joblib) and its metadata (features, cut-off, metrics, version)."""
+    import joblib
+
+    meta = {**scorer.metadata(), "metrics": metrics}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump({"metadata": meta, "scorer": scorer}, path)
+    path.with_suffix(path.suffix + ".json").write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2, default=str)
+    )
+
+
+def load_model(path: Path) -> LeadScorer:
+    """A model saved by :func:`save_model`."""
+    import joblib
+
+    from crmlens.analytics.scoring import LeadScorer
+
+    if not path.exists():
+        raise InputError(
+            f"model file {path} does not exist",
+            reason="train one with crmlens leads score --save PATH",
+        )
+    data = joblib.load(path)
+    if not isinstance(data, dict) or not isinstance(data.get("scorer"), LeadScorer):
+        raise InputError(f"{path} is not a crmlens lead-scoring model")
+    scorer: LeadScorer = data["scorer"]
+    return scorer
+
+
+def reason_texts(
+    scored: ScoredLeads,
+    frame: pd.DataFrame,
+    features: list[str],
+    names: dict[str, tuple[str, str]],
+) -> tuple[list[str], list[str]]:
+    """Top-3 reasons of each lead as RU and EN text."""
+    cols = {f: frame[f].tolist() for f in features}
+    ru_all, en_all = [], []
+    for i in range(len(frame)):
+        ru, en = [], []
+        for idx, w in zip(scored.reasons[i], scored.reason_weights[i], strict=True):
+            if idx < 0 or w == 0:
+                continue
+            f = features[idx]
+            lab_ru, lab_en = names.get(f, (f, f))
+            value = _show(cols[f][i])
+            up = w > 0
+            ru.append(f"{lab_ru} = {value} {'повышает' if up else 'снижает'} шанс")
+            en.append(f"{lab_en} = {value} {'raises' if up else 'lowers'} the chance")
+        ru_all.append("; ".join(ru))
+        en_all.append("; ".join(en))
+    return ru_all, en_all
+
+
+def _show(v: Any) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "—"
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:g}"
+    return str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def scored_rows(
+    frame: pd.DataFrame, scorer: LeadScorer, names: dict[str, tuple[str, str]]
+) -> pa.Table:
+    """lead_id, created_at, source, grade, probability, expected_value, reasons."""
+    import pyarrow as pa
+
+    scored = scorer.score(frame)
+    ru, en = reason_texts(scored, frame, scorer.features_, names)
+    source = frame["source"] if "source" in frame.columns else [None] * len(frame)
+    table = pa.table(
+        {
+            "lead_id": frame["lead_id"].astype(str).tolist(),
+            "created_at": pa.array(frame["created_at"]),
+            "source": pa.array(source, type=pa.string()),
+            "grade": scored.grade.tolist(),
+            "probability": np.round(scored.probability, 4),
+            "expected_value": np.round(scored.expected_value, 2),
+            "reasons_ru": ru,
+            "reasons_en": en,
+        }
+    )
+    order = np.argsort(-scored.expected_value, kind="stable")
+    return table.take(pa.array(order))
+
+
+def export_scores(rows: pa.Table, path: Path, lang: str) -> None:
+    """lead_id, grade, probability, expected_value, reasons as CSV or XLSX."""
+    data = rows.select(
+        ["lead_id", "grade", "probability", "expected_value"]
+    ).to_pandas()
+    data["reasons"] = rows.column(f"reasons_{lang}").to_pylist()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".xlsx":
+        data.to_excel(path, index=False, engine="openpyxl")
+    else:
+        data.to_csv(path, index=False)
+
+
+def call_first_finding(rows: pa.Table, day: dt.date) -> Finding:
+    """Which leads to call first today: the A leads and the money they carry."""
+    grades = np.asarray(rows.column("grade").to_pylist())
+    ev = np.asarray(rows.column("expected_value").to_pylist(), dtype="float64")
+    a = grades == "A"
+    top = rows.column("lead_id").to_pylist()[:5]
+    n, total = int(a.sum()), float(ev[a].sum())
+    return Finding(
+        "leads_score",
+        "call_first",
+        "high",
+        {"type": "leads", "id": None},
+        "grade_a",
+        n,
+        len(grades),
+        total,
+        day.isoformat(),
+        {
+            "ru": f"{n:,} лидов класса A несут {total:,.0f} ₽ ожидаемой выручки; "
+            f"первые: {', '.join(top)}.",
+            "en": f"{n:,} grade-A leads carry {total:,.0f} RUB of expected revenue; "
+            f"first: {', '.join(top)}.",
+        },
+        {
+            "ru": "Позвоните лидам класса A сегодня, начиная с верха списка.",
+            "en": "Call the grade-A leads today, starting from the top of the list.",
+        },
+        {"top_leads": top},
+    )
+
+
+@register(
+    "leads_score",
+    "Lead scores: probability, A/B/C grade, reasons; backtest",
+    in_overview=False,
+)
+def leads_score(
+    wh: Warehouse,
+    *,
+    as_of: str | dt.date | None = None,
+    backtest_only: bool = False,
+    model_path: str | None = None,
+    save: str | None = None,
+    export: str | None = None,
+    lang: str = "en",
+    shares: tuple[float, float] = (0.2, 0.3),
+    seed: int = 0,
+    moment: Moment = "arrival",
+    scope: Literal["open", "all"] = "open",
+    exclude: tuple[str, ...] = (),
+    cutoff: str | None = None,
+    **_: Any,
+) -> AnalysisResult:
+    """Score leads (or only backtest with `backtest_only`)."""
+    import pyarrow as pa
+
+    from crmlens.analytics.scoring import LeadScorer
+    from crmlens.insights.rules.leads import labels
+
+    day = resolve_as_of(wh, as_of)
+    frame, attrs = load_frame(wh, day, moment=moment, exclude=tuple(exclude))
+    params: dict[str, Any] = {
+        "as_of": day.isoformat(),
+        "moment": moment,
+        "excluded": excluded_columns(wh, attrs),
+    }
+    if backtest_only:
+        rows, info = backtest(
+            wh,
+            frame,
+            attrs,
+            day,
+            cutoff=cutoff,
+            seed=seed,
+            shares=shares,
+            moment=moment,
+        )
+        return AnalysisResult(
+            "leads_score", {**params, **info}, pa.Table.from_pylist(rows)
+        )
+    if model_path and not save:
+        scorer = load_model(Path(model_path))
+    else:
+        labelled = frame[frame["is_labelled"] == 1]
+        scorer = LeadScorer(
+            [a.name for a in attrs], moment=moment, seed=seed, grade_shares=shares
+        ).fit(labelled)
+        if save:
+            save_model(scorer, Path(save), [])
+    chosen = frame[frame["is_labelled"] == 0] if scope == "open" else frame
+    scope_used = scope if len(chosen) else "all"
+    chosen = chosen if len(chosen) else frame
+    rows = scored_rows(chosen.reset_index(drop=True), scorer, labels(wh))
+    if export:
+        export_scores(rows, Path(export), lang)
+    params.update(scope=scope_used, model=scorer.kind_, features=scorer.features_)
+    return AnalysisResult("leads_score", params, rows, [call_first_finding(rows, day)])
+
+
+@register(
+    "leads_rules", "Rule model of lead scoring: points per value", in_overview=False
+)
+def leads_rules(
+    wh: Warehouse,
+    *,
+    as_of: str | dt.date | None = None,
+    init: str | None = None,
+    file: str | None = None,
+    shares: tuple[float, float] = (0.2, 0.3),
+    exclude: tuple[str, ...] = (),
+    **_: Any,
+) -> AnalysisResult:
+    """Write a starting rule file from signals (`init`) or show a rule file's points."""
+    import pyarrow as pa
+    import yaml
+
+    from crmlens.analytics.leads import lead_signals
+    from crmlens.analytics.leads_rules import RuleModel
+    from crmlens.insights.rules.leads import outcomes
+
+    day = resolve_as_of(wh, as_of)
+    if init:
+        frame, attrs = load_frame(wh, day, moment="arrival", exclude=tuple(exclude))
+        signals = lead_signals(outcomes(wh, day), attrs).to_pyarrow().to_pylist()
+        model = RuleModel.from_signals(signals)
+        model.fit(frame[frame["is_labelled"] == 1], shares=shares)
+        Path(init).write_text(
+            yaml.safe_dump(model.to_dict(), allow_unicode=True, sort_keys=False)
+        )
+    elif file:
+        model = RuleModel.from_dict(yaml.safe_load(Path(file).read_text()))
+    else:
+        raise InputError(
+            "give --init PATH to write a rule file or --file PATH to show one"
+        )
+    rows = [
+        {"attribute": a, "value": v, "points": p}
+        for table in (model.categories, model.numbers)
+        for a, pts in table.items()
+        for v, p in pts.items()
+    ]
+    params = {
+        "as_of": day.isoformat(),
+        "file": init or file,
+        "thresholds": model.thresholds,
+    }
+    return AnalysisResult(
+        "leads_rules",
+        params,
+        pa.Table.from_pylist(
+            rows,
+            schema=pa.schema(
+                [
+                    ("attribute", pa.string()),
+                    ("value", pa.string()),
+                    ("points", pa.int64()),
+                ]
+            ),
+        ),
+    )
