@@ -73,6 +73,7 @@ def stage(
     return staged
 
 
+GUESS_ROWS = 20_000
 NATIVE: dict[str, str] = {
     "int": "BIGINT",
     "float": "DOUBLE",
@@ -240,26 +241,45 @@ def _infer_types(
         }
         source = [c for c in source if c not in types]
     # One small query per column: a single query with every probe of every column makes
-    # DuckDB's optimiser crawl on wide exports (X Education has 35 such columns).
+    # DuckDB's optimiser crawl on wide exports (X Education has 35 such columns). Types
+    # are guessed on the first rows and then confirmed on the whole column with one probe.
     num = normalise.number("v", decimal_comma=raw.decimal_comma).value
+    ts = normalise.timestamp("v").value
+    yes = normalise.boolean("v").value
     probe = (
         "SELECT count(v), count(n), count(CASE WHEN n = trunc(n) THEN 1 END), count(t), "
-        f"count(b) FROM (SELECT v, {num} AS n, {normalise.timestamp('v').value} AS t, "
-        f"{normalise.boolean('v').value} AS b FROM (SELECT @COL@ AS v FROM {raw.table}))"
+        f"count(b) FROM (SELECT v, {num} AS n, {ts} AS t, {yes} AS b FROM "
+        f"(SELECT @COL@ AS v FROM {raw.table} LIMIT {GUESS_ROWS}))"
     )
+    confirm = {
+        "bool": f"count(CASE WHEN v IS NOT NULL AND {yes} IS NULL THEN 1 END)",
+        "int": f"count(CASE WHEN v IS NOT NULL AND ({num} IS NULL OR {num} <> trunc({num})) THEN 1 END)",
+        "float": f"count(CASE WHEN v IS NOT NULL AND {num} IS NULL THEN 1 END)",
+        "timestamp": f"count(CASE WHEN v IS NOT NULL AND {ts} IS NULL THEN 1 END)",
+    }
     for c in source:
         counts = con.execute(probe.replace("@COL@", col(c))).fetchone()
         assert counts is not None
-        n, numbers, whole, ts, yes = counts
-        if n == 0 or (yes == n and numbers < n):
-            types[c] = "bool" if n else "string"
-        elif numbers == n:
-            types[c] = "int" if whole == n else "float"
-        elif ts == n:
-            types[c] = "timestamp"
-        else:
-            types[c] = "string"
+        guess = _guess_type(*counts)
+        if guess in confirm and raw.rows > GUESS_ROWS:
+            failed = con.execute(
+                f"SELECT {confirm[guess]} FROM (SELECT {col(c)} AS v FROM {raw.table})"
+            ).fetchone()
+            guess = guess if failed and failed[0] == 0 else "string"
+        types[c] = guess
     return types
+
+
+def _guess_type(n: int, numbers: int, whole: int, ts: int, yes: int) -> ColumnType:
+    if n == 0:
+        return "string"
+    if yes == n and numbers < n:
+        return "bool"
+    if numbers == n:
+        return "int" if whole == n else "float"
+    if ts == n:
+        return "timestamp"
+    return "string"
 
 
 def _from_duckdb(sql_type: str) -> ColumnType:
@@ -317,12 +337,11 @@ def _type_output(
     where = f"WHERE {output.where}" if output.where else ""
     bad = " OR ".join(_bad_condition(n, req) for n, _, _, _, req in cells) or "false"
     names = [n for n, *_ in cells]
-    # A clean natively typed file stays a view over the raw rows (nothing is copied until
-    # the merge); text that needed rewriting is typed once into a table.
+    # Typed once into a table (a view would type every row again at each of the
+    # counting, de-duplicating and merging passes); good rows are a view over it.
     every = f"{temp}_all"
-    kind = "VIEW" if raw.typed else "TABLE"
     con.execute(
-        f"CREATE OR REPLACE TEMP {kind} {every} AS SELECT _row, "
+        f"CREATE OR REPLACE TEMP TABLE {every} AS SELECT _row, "
         f"{', '.join(ident(n) for n in names)}, ({bad}) AS _bad "
         f"FROM (SELECT _row, {inner} FROM {raw.table} {where})"
     )
