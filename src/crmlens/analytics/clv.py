@@ -1,0 +1,251 @@
+"""Client lifetime value: historical value and the BG/NBD input, computed in Ibis.
+
+Definitions (docs/metrics.md#clv):
+
+- **Value of an order** = its margin, ``amount - cost``; where ``cost`` is missing the
+  order counts with its full ``amount`` (``value_basis="margin"``). With
+  ``value_basis="amount"`` the value is the amount. :func:`value_basis_counts` says how
+  many orders had no cost, so a report can say so.
+- **Historical value** of a client at ``as_of`` = the sum of the values of its orders
+  dated on or before ``as_of`` (``historical_value``); ``revenue_amount`` is the sum of
+  amounts.
+- **The per-client summary** of the literature (Fader, Hardie & Lee 2005; lifetimes'
+  ``summary_data_from_transaction_data``), with the literature's names. The orders of a
+  client on one day count as one transaction (lifetimes with ``freq="D"``). Times are
+  measured in days and divided by ``time_unit_days`` (7 by default: **weeks**, the unit of
+  the CDNOW papers):
+
+  - ``frequency`` = number of *repeat* transaction days (order days − 1);
+  - ``recency`` = last order day − first order day (NOT the RFM recency, which is days
+    since the last order);
+  - ``T`` = ``as_of`` − first order day (the client's age);
+  - ``monetary_value`` = mean value of the repeat transaction days (the first day
+    excluded, as Gamma-Gamma requires); 0 when ``frequency`` = 0.
+
+- A **purchase** is an order with ``amount >= 0``; returns and cancellations (negative
+  amounts) reduce the historical value but are not transactions. A zero-amount order (a
+  free shipment) is a transaction: CDNOW's published summary counts its eight $0
+  purchases.
+- **Holdout** orders of a client = its purchase days in ``(start, end]``, for the
+  calibration/holdout check of the fitted model.
+
+Everything here is an Ibis expression (runs on DuckDB and Spark alike); the fitting itself
+runs on the small per-client table in :mod:`crmlens.analytics.clv_models`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+
+from crmlens.analytics._checks import require_columns
+
+ValueBasis = Literal["margin", "amount"]
+VALUE_BASES: tuple[ValueBasis, ...] = ("margin", "amount")
+ORDER_COLUMNS = ("account_id", "order_date", "amount")
+SUMMARY_COLUMNS = (
+    "account_id",
+    "orders_count",
+    "first_order_date",
+    "last_order_date",
+    "revenue_amount",
+    "historical_value",
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+)
+
+
+def order_values(orders: ir.Table, *, value_basis: ValueBasis = "margin") -> ir.Table:
+    """Orders with a ``value`` column: margin (amount − cost, amount when no cost).
+
+    Returns
+    -------
+    ir.Table
+        account_id, order_date, amount, value, has_cost — orders with an amount.
+    """
+    require_columns(orders, "orders", ORDER_COLUMNS)
+    known = orders.filter(orders.amount.notnull(), orders.account_id.notnull())
+    amount = known.amount.cast("float64")
+    if value_basis == "margin" and "cost" in known.columns:
+        cost = known.cost.cast("float64")
+        value = (amount - cost).fill_null(amount)
+        has_cost = cost.notnull()
+    else:
+        value, has_cost = amount, ibis.literal(False)
+    return known.select(
+        "account_id",
+        order_date=known.order_date.cast("date"),
+        amount=amount,
+        value=value,
+        has_cost=has_cost,
+    )
+
+
+def value_basis_counts(orders: ir.Table, *, as_of: dt.date) -> ir.Table:
+    """How many orders up to `as_of` had a cost (margin) and how many had none.
+
+    Returns
+    -------
+    ir.Table
+        One row: orders_count, orders_with_cost_count, orders_without_cost_count.
+    """
+    v = order_values(orders, value_basis="margin")
+    v = v.filter(v.order_date <= as_of)
+    with_cost = v.has_cost.cast("int64").sum().fill_null(0)
+    return v.aggregate(
+        orders_count=v.count(),
+        orders_with_cost_count=with_cost,
+        orders_without_cost_count=v.count() - with_cost,
+    )
+
+
+def transaction_days(
+    orders: ir.Table, *, as_of: dt.date, value_basis: ValueBasis = "margin"
+) -> ir.Table:
+    """One row per client and order day up to `as_of` (the BG/NBD transaction).
+
+    A **purchase** is an order with ``amount >= 0``; returns and cancellations
+    (negative amounts) count only in the net value.
+
+    Returns
+    -------
+    ir.Table
+        account_id, order_date, purchases_count, purchase_value (sum of the values of
+        the day's purchases), net_value and net_amount (all orders of the day).
+    """
+    v = order_values(orders, value_basis=value_basis)
+    v = v.filter(v.order_date <= as_of)
+    buy = v.amount >= 0
+    return v.group_by("account_id", "order_date").aggregate(
+        purchases_count=buy.cast("int64").sum(),
+        purchase_value=buy.ifelse(v.value, 0.0).sum(),
+        net_value=v.value.sum(),
+        net_amount=v.amount.sum(),
+    )
+
+
+def clv_summary(
+    orders: ir.Table,
+    *,
+    as_of: dt.date,
+    value_basis: ValueBasis = "margin",
+    time_unit_days: float = 7.0,
+) -> ir.Table:
+    """The per-client summary (frequency, recency, T, monetary_value) at `as_of`.
+
+    Parameters
+    ----------
+    orders
+        Canonical ``orders`` (account_id, order_date, amount; cost optional).
+    as_of
+        Orders dated after it are ignored; ``T`` is measured up to it.
+    value_basis
+        ``"margin"`` (amount − cost, amount when cost is missing) or ``"amount"``.
+    time_unit_days
+        Days per time unit of ``recency`` and ``T`` (7: weeks; 1: days).
+
+    Returns
+    -------
+    ir.Table
+        One row per client with a purchase up to `as_of`: account_id, orders_count
+        (purchases), first_order_date, last_order_date (of purchases), revenue_amount
+        and historical_value (net of returns), frequency (repeat purchase days),
+        recency, T, monetary_value (mean value of the repeat purchase days).
+    """
+    days = transaction_days(orders, as_of=as_of, value_basis=value_basis)
+    bought = days.purchases_count > 0
+    first = (
+        bought.ifelse(days.order_date, ibis.null("date"))
+        .min()
+        .over(ibis.window(group_by="account_id"))
+    )
+    days = days.mutate(first_day=first, is_purchase_day=bought)
+    repeat = days.is_purchase_day & (days.order_date != days.first_day)
+    per = days.group_by("account_id").aggregate(
+        orders_count=days.purchases_count.sum(),
+        first_order_date=days.first_day.min(),
+        last_order_date=days.is_purchase_day.ifelse(
+            days.order_date, ibis.null("date")
+        ).max(),
+        revenue_amount=days.net_amount.sum(),
+        historical_value=days.net_value.sum(),
+        frequency=repeat.cast("int64").sum(),
+        repeat_value=repeat.ifelse(days.purchase_value, 0.0).sum(),
+    )
+    per = per.filter(per.first_order_date.notnull())
+    unit = float(time_unit_days)
+    recency_days = per.last_order_date.delta(per.first_order_date, unit="day")
+    age_days = ibis.date(as_of).delta(per.first_order_date, unit="day")
+    monetary = (per.frequency > 0).ifelse(
+        per.repeat_value / per.frequency.cast("float64"), 0.0
+    )
+    return per.select(
+        "account_id",
+        orders_count=per.orders_count.cast("int64"),
+        first_order_date=per.first_order_date,
+        last_order_date=per.last_order_date,
+        revenue_amount=per.revenue_amount,
+        historical_value=per.historical_value,
+        frequency=per.frequency.cast("int64"),
+        recency=recency_days.cast("float64") / unit,
+        T=age_days.cast("float64") / unit,
+        monetary_value=monetary,
+    )
+
+
+def holdout_orders(orders: ir.Table, *, start: dt.date, end: dt.date) -> ir.Table:
+    """Transaction days of each client in the holdout period ``(start, end]``.
+
+    Returns
+    -------
+    ir.Table
+        account_id, holdout_frequency (purchase days in the period), holdout_value
+        (net sum of values, margin basis).
+    """
+    v = order_values(orders, value_basis="margin")
+    v = v.filter(v.order_date > start, v.order_date <= end)
+    return v.group_by("account_id").aggregate(
+        holdout_frequency=v.order_date.nunique(where=v.amount >= 0).cast("int64"),
+        holdout_value=v.value.sum(),
+    )
+
+
+def calibration_holdout(
+    orders: ir.Table,
+    *,
+    calibration_end: dt.date,
+    as_of: dt.date,
+    value_basis: ValueBasis = "margin",
+    time_unit_days: float = 7.0,
+) -> ir.Table:
+    """The summary at `calibration_end` with each client's orders after it up to `as_of`.
+
+    Only clients whose first order is on or before `calibration_end` are included (the
+    model can only predict clients it has seen), as in lifetimes'
+    ``calibration_and_holdout_data``.
+
+    Returns
+    -------
+    ir.Table
+        The columns of :func:`clv_summary` plus holdout_frequency and holdout_value
+        (0 for clients without orders in the holdout period).
+    """
+    calib = clv_summary(
+        orders,
+        as_of=calibration_end,
+        value_basis=value_basis,
+        time_unit_days=time_unit_days,
+    )
+    hold = holdout_orders(orders, start=calibration_end, end=as_of)
+    hold = hold.rename(_hold_account="account_id")
+    joined = calib.left_join(hold, calib.account_id == hold._hold_account)
+    return joined.select(
+        *SUMMARY_COLUMNS,
+        holdout_frequency=joined.holdout_frequency.fill_null(0),
+        holdout_value=joined.holdout_value.fill_null(0.0),
+    )
