@@ -41,6 +41,7 @@ test-spark: install
 	$(BIN)/pytest -m spark -q
 
 bench: install
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[bench]"
 	@for b in benchmarks/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
