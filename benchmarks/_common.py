@@ -17,8 +17,22 @@ def _child(fn: Callable[..., Any], args: tuple[Any, ...], queue: Any) -> None:
     start = time.perf_counter()
     result = fn(*args)
     seconds = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    queue.put((seconds, peak_kb / 1024, result))
+    queue.put((seconds, _peak_mib(), result))
+
+
+def _peak_mib() -> float:
+    """Peak resident memory of this process in MiB.
+
+    VmHWM belongs to the process image, so it starts afresh at exec; ru_maxrss does not
+    (Linux keeps it across exec), which would charge each phase with the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure(fn: Callable[..., Any], *args: Any) -> tuple[float, float, Any]:
