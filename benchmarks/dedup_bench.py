@@ -5,18 +5,21 @@
 - quality: the full audit on the demo at ``--scale`` (default 200; goal ≤ 30 s), on a
   DuckDB warehouse cached in bench-out/.
 
-Usage: python -m benchmarks.dedup_bench [--accounts 100000] [--scale 200]
+Usage: python benchmarks/dedup_bench.py [--accounts 100000] [--scale 200]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import demo_data, measure
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-OUT = Path("bench-out")
+from benchmarks._common import demo_data, measure  # noqa: E402
+
+OUT = Path(__file__).resolve().parents[1] / "bench-out"
 FORMS = [
     "ООО «{}»",
     'ООО "{}"',
