@@ -17,7 +17,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import demo_data, measure  # noqa: E402
+from benchmarks._common import demo_data, measure
 
 OUT = Path(__file__).resolve().parents[1] / "bench-out"
 FORMS = [
