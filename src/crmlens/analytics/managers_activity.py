@@ -330,3 +330,88 @@ def activity_mix(per_deal: ir.Table) -> ir.Table:
         win_rate_low=low,
         win_rate_high=high,
     ).order_by("face_to_face", "calls_bucket")
+
+
+WORKLOAD_BUCKETS = ((0, "0-4"), (5, "5-9"), (10, "10-19"), (20, "20-49"), (50, "50+"))
+
+
+def workload_at_arrival(
+    responses: ir.Table, deals: ir.Table, *, as_of: dt.date
+) -> ir.Table:
+    """The owner's workload at the moment each lead arrived.
+
+    Workload = the owner's open deals (created, not yet closed) plus the owner's leads
+    still waiting for a first response, both counted just before the lead arrived. It is
+    computed with one running sum per owner over +1/-1 events (a deal opens or closes, a
+    lead arrives or gets its first response), so it needs no range join.
+
+    Returns
+    -------
+    ir.Table
+        lead_id, owner_id, first_response_hours, is_converted, workload (int64).
+    """
+    require_columns(deals, "deals", ["owner_id", "created_at", "closed_at"])
+    end = next_midnight(as_of)
+    d = deals.filter(_.owner_id.notnull(), _.created_at < end)
+    answered = responses.created_at + (
+        (responses.first_response_hours * 3600).cast("int64").as_interval("s")
+    )
+    opened = d.select(
+        owner="owner_id",
+        at="created_at",
+        delta=ibis.literal(1),
+        lead=ibis.null("string"),
+    )
+    closed = d.filter(_.closed_at.notnull(), _.closed_at < end).select(
+        owner="owner_id",
+        at="closed_at",
+        delta=ibis.literal(-1),
+        lead=ibis.null("string"),
+    )
+    leads_in = responses.select(
+        owner="owner_id", at="created_at", delta=ibis.literal(1), lead="lead_id"
+    )
+    leads_out = responses.filter(answered.notnull()).select(
+        owner="owner_id", at=answered, delta=ibis.literal(-1), lead=ibis.null("string")
+    )
+    events = ibis.union(opened, closed, leads_in, leads_out).mutate(
+        # at equal times, closings and answers count first, then the arriving lead
+        tie=ibis.ifelse(_.delta < 0, 0, ibis.ifelse(_.lead.isnull(), 1, 2)),
+    )
+    window = ibis.window(
+        group_by="owner", order_by=["at", "tie", "lead"], rows=(None, 0)
+    )
+    running = events.mutate(load=_.delta.sum().over(window) - _.delta)
+    arrivals = running.filter(_.lead.notnull()).select(w_lead="lead", workload="load")
+    joined = responses.join(arrivals, responses.lead_id == arrivals.w_lead)
+    return joined.select(
+        "lead_id",
+        "owner_id",
+        "first_response_hours",
+        "is_converted",
+        workload=joined.workload.cast("int64"),
+    )
+
+
+def response_by_workload(loads: ir.Table) -> ir.Table:
+    """First response and conversion by workload bucket at the lead's arrival.
+
+    Returns
+    -------
+    ir.Table
+        workload_bucket, bucket_order, leads, median_first_response_hours,
+        conversion_rate.
+    """
+    cases = [
+        (loads.workload >= low, label) for low, label in reversed(WORKLOAD_BUCKETS)
+    ]
+    order = {label: i for i, (_low, label) in enumerate(WORKLOAD_BUCKETS)}
+    t = loads.mutate(workload_bucket=ibis.cases(*cases))
+    agg = t.group_by("workload_bucket").agg(
+        leads=_.count(),
+        median_first_response_hours=_.first_response_hours.median(),
+        conversion_rate=_.is_converted.mean(),
+    )
+    return agg.mutate(
+        bucket_order=agg.workload_bucket.cases(*order.items(), else_=99)
+    ).order_by("bucket_order")

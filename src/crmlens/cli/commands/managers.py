@@ -178,7 +178,13 @@ def response_command(
     as_of: AsOfOpt = None,
     date_from: FromOpt = None,
     sla: Annotated[str, typer.Option(help="Answer standard: 1h, 30m, 1d.")] = "1h",
-    by: Annotated[str, typer.Option(help="manager or bucket.")] = "manager",
+    by: Annotated[
+        str,
+        typer.Option(
+            help="manager, bucket (conversion by response time) or workload "
+            "(response by the owner's open deals and waiting leads at arrival)."
+        ),
+    ] = "manager",
     team: TeamOpt = None,
     region: RegionOpt = None,
     fmt: FormatOpt = Format.table,
@@ -186,7 +192,8 @@ def response_command(
 ) -> None:
     """Speed to lead: median and p90 first response, share over SLA, conversion.
 
-    Examples: crmlens managers response --sla 30m; crmlens managers response --by bucket
+    Examples: crmlens managers response --sla 30m; crmlens managers response --by bucket;
+    crmlens managers response --by workload
     """
     _run(
         "managers_response",

@@ -153,8 +153,10 @@ def response(
     from crmlens.analytics import managers_activity as ma
     from crmlens.analytics.managers import next_midnight
 
-    if by not in ("manager", "bucket"):
-        raise InputError(f"unknown --by {by!r}", reason="use manager or bucket")
+    if by not in ("manager", "bucket", "workload"):
+        raise InputError(
+            f"unknown --by {by!r}", reason="use manager, bucket or workload"
+        )
     sla_hours = parse_hours(sla)
     inp = inputs(wh, as_of=as_of, date_from=date_from, team=team, region=region)
     resp = ma.first_response(wh.leads, wh.activities, as_of=inp.as_of)
@@ -172,6 +174,9 @@ def response(
     )
     findings += _speed_findings(records(buckets), inp, value)
     rows = per if by == "manager" else buckets
+    if by == "workload":
+        loads = ma.workload_at_arrival(resp, inp.deals, as_of=inp.as_of)
+        rows = ma.response_by_workload(loads).to_pyarrow()
     return AnalysisResult(
         "managers_response",
         inp.params(sla_hours=sla_hours, by=by, min_leads=min_leads),
