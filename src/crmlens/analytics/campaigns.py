@@ -22,12 +22,9 @@ import ibis
 import ibis.expr.types as ir
 
 from crmlens.analytics._checks import require_columns
+from crmlens.analytics._dates import next_midnight
 
 AFTER_DAYS = 90
-
-
-def _end_of(as_of: dt.date) -> ir.Value:
-    return ibis.timestamp(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()))
 
 
 def campaign_leads(leads: ir.Table, campaigns: ir.Table, *, as_of: dt.date) -> ir.Table:
@@ -39,7 +36,7 @@ def campaign_leads(leads: ir.Table, campaigns: ir.Table, *, as_of: dt.date) -> i
         lead_id, campaign_id, attribution ("campaign_id" or "source_dates").
     """
     require_columns(campaigns, "campaigns", ["campaign_id", "started_at", "ended_at"])
-    known = leads.filter(leads.created_at < _end_of(as_of))
+    known = leads.filter(leads.created_at < next_midnight(as_of))
     by_id = known.filter(known.campaign_id.notnull()).select(
         "lead_id", "campaign_id", attribution=ibis.literal("campaign_id")
     )
@@ -166,7 +163,7 @@ def _per_lead(
     as_of: dt.date,
 ) -> ir.Table:
     """One row per attributed lead and its deal: qualified, won amount, margin."""
-    end = _end_of(as_of)
+    end = next_midnight(as_of)
     info = leads.select("lead_id", _q=leads.qualified_at)
     links = _lead_deals(leads, deals)
     known = deals.filter(deals.created_at < end)

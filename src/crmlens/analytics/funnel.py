@@ -27,6 +27,7 @@ import ibis.expr.types as ir
 from ibis import _
 
 from crmlens.analytics._checks import require_columns
+from crmlens.analytics._dates import next_midnight
 from crmlens.analytics.funnel_groups import (
     GROUP_COLUMN,
     FunnelInputs,
@@ -43,8 +44,7 @@ PLAIN_STAGES = (("(deal)", 1, False, False), ("(won)", 2, True, False))
 
 def day_end(as_of: dt.date) -> ir.Scalar:
     """The first instant after `as_of` (rows dated before it are known at `as_of`)."""
-    nxt = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
-    return ibis.literal(nxt, type="timestamp")
+    return next_midnight(as_of)
 
 
 def days_between(start: ir.Value, end: ir.Value) -> ir.FloatingValue:

@@ -27,6 +27,7 @@ import ibis.expr.types as ir
 from ibis import _
 
 from crmlens.analytics._checks import require_columns
+from crmlens.analytics._dates import next_midnight
 from crmlens.model import TABLES
 
 AttrType = Literal["category", "number"]
@@ -166,9 +167,7 @@ def lead_outcomes(leads: ir.Table, deals: ir.Table, *, as_of: dt.date) -> ir.Tab
     """
     require_columns(leads, "leads", ["lead_id", "created_at", "deal_id", "status"])
     require_columns(deals, "deals", ["deal_id", "lead_id", "created_at", "status"])
-    day_end = ibis.timestamp(
-        dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
-    )
+    day_end = next_midnight(as_of)
     links = (
         leads.filter(_.deal_id.notnull())
         .select("lead_id", "deal_id")

@@ -22,17 +22,13 @@ import ibis.expr.types as ir
 from ibis import _
 
 from crmlens.analytics._checks import require_columns
+from crmlens.analytics._dates import next_midnight
 
 Period = Literal["month", "quarter", "year", "all"]
 GroupBy = Literal["manager", "team", "region"]
 LossBy = Literal["manager", "stage", "source"]
 CLIENT_TYPES = ("call", "meeting", "visit", "email")
 EPOCH = dt.date(1970, 1, 1)
-
-
-def next_midnight(day: dt.date) -> ir.TimestampScalar:
-    """The timestamp 00:00 of the day after `day` (the end of `day`, exclusive)."""
-    return ibis.timestamp(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
 
 
 def period_bounds(as_of: dt.date, period: Period) -> tuple[dt.date, dt.date]:

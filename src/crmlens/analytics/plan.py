@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 from ibis import _
 
 from crmlens.analytics._checks import require_columns
+from crmlens.analytics._dates import next_midnight
 
 Scope = Literal["company", "region", "team", "manager"]
 SCOPES: tuple[Scope, ...] = ("company", "region", "team", "manager")
@@ -133,9 +134,7 @@ def _days_between(later: ir.Value, earlier: ir.Value) -> ir.Value:
 def _known_deals(deals: ir.Table, *, as_of: dt.date) -> ir.Table:
     """Deals created by `as_of` with their status as known then."""
     require_columns(deals, "deals", ["deal_id", "created_at", "pipeline_id", "status"])
-    cutoff = ibis.timestamp(
-        dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
-    )
+    cutoff = next_midnight(as_of)
     known = deals.filter(deals.created_at < cutoff)
     closed_at = known.closed_at.cast("timestamp")
     is_closed = (known.status != "open") & closed_at.notnull() & (closed_at < cutoff)
@@ -150,9 +149,7 @@ def _working_stages(
 ) -> ir.Table:
     """Stage entries known at `as_of` into stages that are neither won nor lost."""
     require_columns(deal_stages, "deal_stages", ["deal_id", "stage", "entered_at"])
-    cutoff = ibis.timestamp(
-        dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
-    )
+    cutoff = next_midnight(as_of)
     stages = pipelines.filter(
         ~pipelines.is_won.fill_null(False), ~pipelines.is_lost.fill_null(False)
     ).select("pipeline_id", "stage", "position")
@@ -212,7 +209,7 @@ def open_deals(
         stage=current.stage.max(),
         entered_at=_.last_at.max(),
     )
-    end = ibis.timestamp(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()))
+    end = next_midnight(as_of)
     joined = known.left_join(current, known.deal_id == current.deal_id)
     return joined.select(
         deal_id=known.deal_id,
