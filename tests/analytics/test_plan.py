@@ -277,3 +277,14 @@ def test_backtest_on_demo(demo_wh, engine):
     assert 0 <= summary["brier"] < summary["brier_base_rate"] + 0.1
     assert summary["mape"] < 0.3
     assert set(rows["light"]) <= {"green", "yellow", "red"}
+
+
+def test_bad_period_is_a_clear_error() -> None:
+    import pytest
+
+    from crmlens.analytics.plan import period_bounds
+    from crmlens.errors import InputError
+
+    for bad in ("2025-13", "June", "2025"):
+        with pytest.raises(InputError, match="is not a month"):
+            period_bounds(bad)

@@ -22,6 +22,7 @@ from ibis import _
 
 from crmlens.analytics._checks import require_columns
 from crmlens.analytics._dates import next_midnight
+from crmlens.errors import InputError
 
 Scope = Literal["company", "region", "team", "manager"]
 SCOPES: tuple[Scope, ...] = ("company", "region", "team", "manager")
@@ -30,8 +31,13 @@ DAY_SECONDS = 86400.0
 
 def period_bounds(period: str) -> tuple[dt.date, dt.date]:
     """First day of the month ``YYYY-MM`` and the first day of the next month."""
-    year, month = (int(p) for p in period.split("-"))
-    start = dt.date(year, month, 1)
+    try:
+        year, month = (int(p) for p in period.split("-"))
+        start = dt.date(year, month, 1)
+    except ValueError:
+        raise InputError(
+            f"period {period!r} is not a month", reason="expected YYYY-MM, e.g. 2025-06"
+        ) from None
     end = dt.date(year + month // 12, month % 12 + 1, 1)
     return start, end
 
