@@ -129,3 +129,15 @@ def test_factors_on_demo_sum_to_the_kopeck(demo_wh) -> None:
     for r in split:
         change = round(r["revenue_change"] * 100)
         assert sum(round(r[f"{f}_effect"] * 100) for f in FACTORS) == change
+
+
+def test_log_mean_of_nearly_equal_numbers() -> None:
+    from crmlens.analytics.factors import log_mean
+
+    import math
+
+    a = 1e300
+    b = math.nextafter(a, math.inf)
+    assert math.log(a) == math.log(b)  # the case that divided by zero
+    assert log_mean(a, b) == (a + b) / 2
+    assert log_mean(2.0, 2.0) == 2.0

@@ -177,7 +177,10 @@ def log_mean(a: float, b: float) -> float:
     """The logarithmic mean (b - a) / (ln b - ln a) of two positive numbers (a if equal)."""
     if a == b:
         return a
-    return (b - a) / (math.log(b) - math.log(a))
+    gap = math.log(b) - math.log(a)
+    if gap == 0.0:  # a and b differ in the last bits only: their logarithms coincide
+        return (a + b) / 2
+    return (b - a) / gap
 
 
 def lmdi_split(
