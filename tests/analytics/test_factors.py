@@ -132,9 +132,9 @@ def test_factors_on_demo_sum_to_the_kopeck(demo_wh) -> None:
 
 
 def test_log_mean_of_nearly_equal_numbers() -> None:
-    from crmlens.analytics.factors import log_mean
-
     import math
+
+    from crmlens.analytics.factors import log_mean
 
     a = 1e300
     b = math.nextafter(a, math.inf)
