@@ -116,8 +116,10 @@ def crmlens_journeys(path: str) -> tuple[int, int]:
         as_of=AS_OF,
         events="stages",
     )
-    v = variants(log).to_pyarrow().num_rows
-    d = directly_follows(log).to_pyarrow().num_rows
+    # the marts the import derived (crmlens.warehouse.marts), as `crmlens journeys` uses them
+    cases, steps = wh.mart("stage_cases", AS_OF), wh.mart("stage_transitions", AS_OF)
+    v = variants(log, cases=cases).to_pyarrow().num_rows
+    d = directly_follows(log, steps=steps).to_pyarrow().num_rows
     return v, d
 
 

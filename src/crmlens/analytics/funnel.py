@@ -257,7 +257,13 @@ def funnel_facts(
     if pipeline is not None:
         deals = deals.filter(_.pipeline_id == pipeline)
         design = design.filter(_.pipeline_id == pipeline)
-    facts = deal_facts(deals, inputs.deal_stages, design, as_of=as_of)
+    facts = _mart(inputs, "deal_facts", as_of)
+    if facts is None:
+        facts = deal_facts(deals, inputs.deal_stages, design, as_of=as_of)
+    else:
+        facts = window_filter(facts, "created_at", start, end)
+        if pipeline is not None:
+            facts = facts.filter(_.pipeline_id == pipeline)
     if by is not None:
         facts = with_deal_group(facts, inputs, by)
     events = stage_events(deals, inputs.deal_stages, design, as_of=as_of)
@@ -291,11 +297,15 @@ def stage_funnel(
     keys = _keys(by)
     steps = design.filter(~_.is_lost).select("pipeline_id", "stage", "position")
     cells = facts.select(*keys).distinct().join(steps, "pipeline_id")
+    # Deals per furthest stage first, then a small join: reached(p) = #(furthest >= p).
+    furthest = facts.group_by([*keys, _.furthest_position.name("furthest")]).agg(
+        deals=_.count()
+    )
     reached = (
-        facts.join(steps, "pipeline_id")
-        .filter(_.furthest_position >= _.position)
+        furthest.join(steps, "pipeline_id")
+        .filter(_.furthest >= _.position)
         .group_by([*keys, "position"])
-        .agg(reached=_.count())
+        .agg(reached=_.deals.sum())
     )
     open_now = (
         facts.filter(_.status_as_of == "open")
@@ -307,7 +317,9 @@ def stage_funnel(
         .group_by([*keys, _.furthest_position.name("position")])
         .agg(lost_after=_.count())
     )
-    times = _time_quantiles(events, facts, keys)
+    whole = pipeline is None and start is None and end is None
+    times = _stage_times(inputs, events, facts, as_of, whole=whole)
+    times = _time_quantiles(times, facts, keys)
     t = cells
     for part in (reached, open_now, lost_after, times):
         t = _drop_right(t.left_join(part, [*keys, "position"]))
@@ -331,8 +343,32 @@ def _fill_counts(t: ir.Table) -> ir.Table:
     )
 
 
-def _time_quantiles(events: ir.Table, facts: ir.Table, keys: list[str]) -> ir.Table:
-    times = stage_times(events).filter(_.days_in_stage.notnull())
+def _mart(inputs: FunnelInputs, name: str, as_of: dt.date) -> ir.Table | None:
+    return inputs.mart(name, as_of) if inputs.mart is not None else None
+
+
+def _stage_times(
+    inputs: FunnelInputs,
+    events: ir.Table,
+    facts: ir.Table,
+    as_of: dt.date,
+    *,
+    whole: bool,
+) -> ir.Table:
+    """Days in stage of the deals of `facts` (all deals when `whole`).
+
+    From the mart when it covers `as_of`, else computed from `events`.
+    """
+    times = _mart(inputs, "stage_times", as_of)
+    if times is None:
+        return stage_times(events)
+    if whole:
+        return times
+    return times.semi_join(facts.select("deal_id"), "deal_id")
+
+
+def _time_quantiles(times: ir.Table, facts: ir.Table, keys: list[str]) -> ir.Table:
+    times = times.filter(_.days_in_stage.notnull())
     if len(keys) > 1:
         times = times.join(facts.select("deal_id", GROUP_COLUMN), "deal_id")
     return times.group_by([*keys, "position"]).agg(
@@ -389,12 +425,27 @@ def _with_lead_row(
     )
     if by is not None:
         leads = with_lead_group(leads, inputs, by, facts)
-    links = lead_links(inputs.leads, inputs.deals, as_of=as_of)
+    links = _mart(inputs, "lead_links", as_of)
+    if links is None:
+        links = lead_links(inputs.leads, inputs.deals, as_of=as_of)
     pipes = facts.select("pipeline_id").distinct()
-    cells = leads.select("lead_id", *keys[1:]).cross_join(pipes)
-    j = _drop_right(cells.left_join(links, ["lead_id", "pipeline_id"]))
-    lead_rows = j.group_by(keys).agg(
-        reached=_.count(), converted=_.is_linked.fill_null(False).cast("int64").sum()
+    groups = keys[1:]
+    # Every lead counts once per pipeline; the linked ones are counted from the links
+    # (distinct lead and pipeline pairs), never by crossing all leads with pipelines.
+    counts = (
+        leads.group_by(groups).agg(reached=_.count())
+        if groups
+        else leads.aggregate(reached=_.count())
+    )
+    linked = (
+        leads.select("lead_id", *groups)
+        .join(links, "lead_id")
+        .group_by(keys)
+        .agg(converted=_.count())
+    )
+    cells = pipes.cross_join(counts)
+    lead_rows = _drop_right(cells.left_join(linked, keys)).mutate(
+        converted=_.converted.fill_null(0)
     )
     null_f = ibis.null("float64")
     null_i = ibis.null("int64")

@@ -13,6 +13,8 @@ A missing label is ``(none)``.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -58,6 +60,9 @@ class FunnelInputs:
     managers: ir.Table | None = None
     accounts: ir.Table | None = None
     orders: ir.Table | None = None
+    #: ``mart(name, as_of)``: a mart of the warehouse covering `as_of`, or None
+    #: (:meth:`crmlens.warehouse.Warehouse.mart`); without it everything is computed.
+    mart: Callable[[str, dt.date], ir.Table | None] | None = None
 
 
 def period_label(ts: ir.TimestampValue, grain: GroupBy) -> ir.StringValue:

@@ -137,7 +137,9 @@ def case_variants(log: ir.Table) -> ir.Table:
     )
 
 
-def variants(log: ir.Table, outcomes: ir.Table | None = None) -> ir.Table:
+def variants(
+    log: ir.Table, outcomes: ir.Table | None = None, *, cases: ir.Table | None = None
+) -> ir.Table:
     """Variants with their cases, share, median duration and win rate.
 
     Parameters
@@ -146,6 +148,8 @@ def variants(log: ir.Table, outcomes: ir.Table | None = None) -> ir.Table:
         Event log (case_id, activity, timestamp, seq).
     outcomes
         Optional case_id, status (open/won/lost) per case for the win rate.
+    cases
+        :func:`case_variants` of `log` when already derived (the ``stage_cases`` mart).
 
     Returns
     -------
@@ -153,7 +157,7 @@ def variants(log: ir.Table, outcomes: ir.Table | None = None) -> ir.Table:
         variant, steps, deals, share, median_duration_days, win_rate (won / closed;
         NULL without outcomes or closed deals) — most frequent first.
     """
-    cv = case_variants(log)
+    cv = cases if cases is not None else case_variants(log)
     if outcomes is not None:
         cv = cv.left_join(outcomes.select("case_id", "status"), "case_id")
         cv = cv.drop(*[c for c in cv.columns if c.endswith("_right")])
@@ -181,20 +185,37 @@ def variants(log: ir.Table, outcomes: ir.Table | None = None) -> ir.Table:
     ).order_by([ibis.desc("deals"), "variant"])
 
 
-def directly_follows(log: ir.Table) -> ir.Table:
+def transitions(log: ir.Table) -> ir.Table:
+    """Each event of a case to its next one.
+
+    Returns
+    -------
+    ir.Table
+        from_activity, to_activity, hours (between the two events).
+    """
+    o = ordered(log).filter(_.next_activity.notnull())
+    return o.select(
+        from_activity=o.activity,
+        to_activity=o.next_activity,
+        hours=days_between(o.timestamp, o.next_timestamp) * 24.0,
+    )
+
+
+def directly_follows(log: ir.Table, *, steps: ir.Table | None = None) -> ir.Table:
     """The directly-follows graph.
+
+    `steps` is :func:`transitions` of `log` when already derived (the
+    ``stage_transitions`` mart).
 
     Returns
     -------
     ir.Table
         from_activity, to_activity, count, median_hours_between — largest first.
     """
-    o = ordered(log).filter(_.next_activity.notnull())
-    hours = days_between(o.timestamp, o.next_timestamp) * 24.0
-    g = o.mutate(h=hours).group_by(
-        from_activity=_.activity, to_activity=_.next_activity
+    t = steps if steps is not None else transitions(log)
+    g = t.group_by("from_activity", "to_activity").agg(
+        count=_.count(), median_hours_between=_.hours.median()
     )
-    g = g.agg(count=_.count(), median_hours_between=_.h.median())
     return g.mutate(count=_["count"].cast("int64")).order_by(
         [ibis.desc("count"), "from_activity", "to_activity"]
     )

@@ -10,6 +10,7 @@ analysis is one Ibis expression whatever the engine:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from dataclasses import dataclass
@@ -158,6 +159,30 @@ class Warehouse:
     def columns(self, name: str) -> list[str]:
         """Column names of table `name`, custom fields included."""
         return list(self.table(name).columns)
+
+    def mart(self, name: str, as_of: dt.date) -> ir.Table | None:
+        """Mart `name` when this warehouse keeps it and it covers `as_of`, else None.
+
+        A mart covers `as_of` when the data it was derived from ends by that day (see
+        :mod:`crmlens.warehouse.marts`).
+        """
+        from crmlens.warehouse.marts import META, PREFIX
+
+        con = getattr(self.storage, "con", None)
+        if con is None or not getattr(self.storage, "keeps_marts", False):
+            return None
+        try:
+            row = con.execute(
+                f'SELECT data_until FROM "{META}" WHERE name = ?', [name]
+            ).fetchall()
+        except Exception:  # a warehouse made before marts existed
+            return None
+        if not row:
+            return None
+        until = row[0][0]
+        if until is not None and until.date() > as_of:
+            return None
+        return self.table(PREFIX + name)
 
     def refresh(self) -> None:
         """Forget cached table handles (after an import)."""

@@ -30,6 +30,7 @@ from crmlens.ingest.stage import (
     stage,
 )
 from crmlens.model import DUCKDB_TYPES, TABLE_NAMES, TABLES
+from crmlens.warehouse.marts import build_all as build_marts
 from crmlens.warehouse.spelling import spelling_warnings
 
 if TYPE_CHECKING:
@@ -183,6 +184,10 @@ def import_paths(
             progress("", len(files), len(files))
         _warn_spelling(tx.con, staged_all, report)
         _write_log(tx, report)
+        if storage.keeps_marts:
+            if progress:
+                progress("marts", len(files), len(files))
+            build_marts(tx.con, report.import_id)
     return report
 
 

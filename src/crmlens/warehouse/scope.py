@@ -30,6 +30,7 @@ Scope(kind='manager', id='M05')
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -129,7 +130,15 @@ class ScopedWarehouse(Warehouse):
     def close(self) -> None:
         """The base owns the backend; closing a view does nothing."""
 
+    def mart(self, name: str, as_of: dt.date) -> ir.Table | None:
+        """Never: marts hold every owner's rows, so a scoped view computes from its tables."""
+        return None
+
     def _load_table(self, name: str) -> ir.Table:
+        if name.startswith("mart_"):
+            raise WarehouseError(
+                f"{name} holds every owner's rows: not in a scoped view"
+            )
         t = self.base.table(name)
         if name in _REFERENCE:
             return t

@@ -42,6 +42,9 @@ class Transaction:
 class DuckDBStorage:
     """The warehouse is one DuckDB file."""
 
+    #: An import rebuilds the marts in its transaction (see :mod:`crmlens.warehouse.marts`).
+    keeps_marts = True
+
     def __init__(self, path: Path) -> None:
         import duckdb
 
@@ -74,6 +77,9 @@ class DuckDBStorage:
 class ParquetStorage:
     """The warehouse is a directory of Parquet files, one version directory per import."""
 
+    #: Spark computes from the base tables; its versions hold only what was imported.
+    keeps_marts = False
+
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
@@ -95,9 +101,13 @@ class ParquetStorage:
         import duckdb
 
         con = duckdb.connect()
-        for name in all_ddl():
+        for name, ddl in all_ddl().items():
+            path = self.table_path(name)
+            if not path.exists():  # a system table added after this warehouse was made
+                con.execute(f'CREATE TABLE "{name}" ({ddl})')
+                continue
             con.execute(
-                f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet({lit(str(self.table_path(name)))})'
+                f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet({lit(str(path))})'
             )
         tx = Transaction(con)
         try:
@@ -120,7 +130,7 @@ class ParquetStorage:
         try:
             for name in all_ddl():
                 out = target / f"{name}.parquet"
-                if name in changed:
+                if name in changed or not self.table_path(name).exists():
                     con.execute(
                         f'COPY "{name}" TO {lit(str(out))} (FORMAT parquet, COMPRESSION zstd)'
                     )

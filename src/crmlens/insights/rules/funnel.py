@@ -51,6 +51,7 @@ def inputs_of(wh: Warehouse) -> FunnelInputs:
         managers=wh.managers,
         accounts=wh.accounts,
         orders=wh.orders,
+        mart=wh.mart,
     )
 
 

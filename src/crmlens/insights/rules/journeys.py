@@ -76,7 +76,9 @@ def run(
     }
     if export is not None:
         params["exported"] = _export(log, export, out)
-    rows = _rows(show, log, facts, stage_ev, design, full_log, top)
+    rows = _rows(
+        show, log, facts, stage_ev, design, full_log, top, _marts(wh, events, day)
+    )
     findings = journey_findings(stage_ev, facts, design, full_log)
     return AnalysisResult("journeys", params, rows.to_pyarrow(), findings)
 
@@ -89,6 +91,7 @@ def _rows(
     design: ir.Table,
     full_log: ir.Table,
     top: int,
+    marts: dict[str, ir.Table],
 ) -> ir.Table:
     from crmlens.analytics.journeys import directly_follows, variants
     from crmlens.analytics.journeys_conformance import (
@@ -97,14 +100,22 @@ def _rows(
     )
 
     if show == "graph":
-        return directly_follows(log)
+        return directly_follows(log, steps=marts.get("stage_transitions"))
     conf = deal_conformance(stage_ev, facts, design, full_log)
     if show == "deals":
         return conf.order_by("deal_id")
     if show == "steps":
         return undesigned_steps(stage_ev, conf, design)
     outcomes = facts.select(case_id=facts.deal_id, status=facts.status_as_of)
-    return variants(log, outcomes).limit(top)
+    return variants(log, outcomes, cases=marts.get("stage_cases")).limit(top)
+
+
+def _marts(wh: Warehouse, events: str, day: dt.date) -> dict[str, ir.Table]:
+    """The stage-log marts covering `day` (only the stage log is kept in marts)."""
+    if events != "stages":
+        return {}
+    found = {name: wh.mart(name, day) for name in ("stage_cases", "stage_transitions")}
+    return {name: t for name, t in found.items() if t is not None}
 
 
 def _export(log: ir.Table, kind: str, out: str | None) -> str:

@@ -1,0 +1,74 @@
+"""The marts of the funnel and journeys: what they derive once per import.
+
+Each builder is the analysis' own function run "as of the end of the data", so a mart holds
+exactly the rows the analysis would compute for any date on or after the data's last moment
+(the warehouse records that moment and hands a mart out only for such dates; see
+:mod:`crmlens.warehouse.marts`). Registered as entry points of the group ``crmlens.marts``.
+
+- ``deal_facts``: :func:`crmlens.analytics.funnel.deal_facts` — one row per deal;
+- ``stage_times``: :func:`crmlens.analytics.funnel.stage_times` — days in each stage;
+- ``lead_links``: :func:`crmlens.analytics.funnel.lead_links` — leads with a deal;
+- ``stage_cases``: :func:`crmlens.analytics.journeys.case_variants` of the stage log;
+- ``stage_transitions``: :func:`crmlens.analytics.journeys.transitions` of the stage
+  log (the directly-follows graph's input).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import ibis.expr.types as ir
+
+from crmlens.analytics.funnel import (
+    deal_facts,
+    lead_links,
+    stage_design,
+    stage_events,
+    stage_times,
+)
+from crmlens.analytics.journeys import case_variants, deal_event_log, transitions
+
+#: "As of" a day after any data: every row is known, every closed deal closed.
+END = dt.date(9999, 12, 30)
+Tables = Callable[[str], ir.Table]
+
+
+def deal_facts_mart(table: Tables) -> ir.Table:
+    """Per-deal facts of every deal."""
+    deals = table("deals")
+    design = stage_design(table("pipelines"), deals)
+    return deal_facts(deals, table("deal_stages"), design, as_of=END)
+
+
+def stage_times_mart(table: Tables) -> ir.Table:
+    """Days each deal spent in each designed stage it entered."""
+    deals = table("deals")
+    design = stage_design(table("pipelines"), deals)
+    return stage_times(stage_events(deals, table("deal_stages"), design, as_of=END))
+
+
+def lead_links_mart(table: Tables) -> ir.Table:
+    """Leads linked to a deal, per pipeline (every deal known)."""
+    return lead_links(table("leads"), table("deals"), as_of=END)
+
+
+def _stage_log(table: Tables) -> ir.Table:
+    return deal_event_log(
+        table("deals"),
+        table("deal_stages"),
+        table("pipelines"),
+        table("activities"),
+        as_of=END,
+        events="stages",
+    )
+
+
+def stage_cases_mart(table: Tables) -> ir.Table:
+    """Each deal's stage path (variant) and span."""
+    return case_variants(_stage_log(table))
+
+
+def stage_transitions_mart(table: Tables) -> ir.Table:
+    """Each stage entry to the deal's next one, with the hours between."""
+    return transitions(_stage_log(table))
