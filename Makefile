@@ -29,6 +29,7 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+test: export HYPOTHESIS_PROFILE ?= ci
 test: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
