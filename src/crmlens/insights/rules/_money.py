@@ -1,32 +1,22 @@
-"""Plain-words formatting of money and shares for findings (RU and EN)."""
+"""Plain-words formatting of money and shares for findings (RU and EN).
+
+Both delegate to :mod:`crmlens.insights.i18n` (Babel), so findings and the story show
+numbers the same way; amounts are roubles unless a `currency` is given.
+"""
 
 from __future__ import annotations
 
-import math
+from crmlens.insights.i18n import fmt_money_short, fmt_pct
 
 
-def money(value: float | None, lang: str) -> str:
-    """Roubles in words a head of sales reads at a glance: 12.3 M RUB / 12,3 млн ₽."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    v = float(value)
-    if abs(v) >= 1e6:
-        num, unit = v / 1e6, ("млн ₽" if lang == "ru" else "M RUB")
-    elif abs(v) >= 1e3:
-        num, unit = v / 1e3, ("тыс. ₽" if lang == "ru" else "k RUB")
-    else:
-        num, unit = v, ("₽" if lang == "ru" else "RUB")
-    text = f"{num:,.1f}" if abs(num) < 100 else f"{num:,.0f}"
-    if lang == "ru":
-        text = text.replace(",", " ").replace(".", ",")
-    return f"{text} {unit}"
+def money(value: float | None, lang: str, currency: str = "RUB") -> str:
+    """An amount a head of sales reads at a glance: 12,3 млн ₽ / RUB 12.3M / $12.3M."""
+    return fmt_money_short(value, lang, currency)
 
 
 def pct(value: float | None, lang: str) -> str:
     """A fraction as a percentage: 0.456 → 46 %."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"{value * 100:.0f} %" if lang == "ru" else f"{value * 100:.0f}%"
+    return fmt_pct(value, lang)
 
 
 def both(fn_ru: str, fn_en: str) -> dict[str, str]:
