@@ -1,4 +1,5 @@
-"""The warehouse's own tables: import log, quarantine, custom columns, import warnings."""
+"""The warehouse's own tables: import log, quarantine, custom columns, import warnings,
+and the stored next-best-action lists."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ SYSTEM_TABLES: dict[str, str] = {
     "import_warnings": (
         "import_id VARCHAR, file VARCHAR, table_name VARCHAR, column_name VARCHAR, "
         "kind VARCHAR, message VARCHAR"
+    ),
+    "action_lists": (
+        "action_id VARCHAR, list_date DATE, created_at TIMESTAMP, manager_id VARCHAR, "
+        "rank BIGINT, list VARCHAR, capacity BIGINT, kind VARCHAR, account_id VARCHAR, "
+        "lead_id VARCHAR, deal_id VARCHAR, product_id VARCHAR, probability DOUBLE, "
+        "amount DOUBLE, expected_value DOUBLE, reason_ru VARCHAR, reason_en VARCHAR, "
+        "evidence VARCHAR"
     ),
 }
 
