@@ -91,3 +91,12 @@ def test_import_crmlens_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_an_unknown_option_is_a_usage_error_not_an_internal_one() -> None:
+    code, out, err = run_cli(["funnel", "--bogus"])
+    assert code == 2
+    text = out + err
+    assert "No such option: --bogus" in text
+    assert "Usage: crmlens funnel" in text
+    assert "internal error" not in text

@@ -51,10 +51,9 @@ for module in load_commands():
 
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the app, turning errors into one line and an exit code."""
-    import click
-
     from crmlens.errors import CrmlensError
 
+    exit_, usage, abort = _click_exceptions()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("CRMLENS_DEBUG") == "1"
     try:
@@ -62,12 +61,12 @@ def main(argv: list[str] | None = None) -> Any:
         if isinstance(result, int) and result:
             sys.exit(result)  # click returns typer.Exit's code when not standalone
         return result
-    except click.exceptions.Exit as e:
+    except exit_ as e:
         sys.exit(e.exit_code)
-    except click.ClickException as e:
+    except usage as e:
         e.show()
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
+    except abort:
         _fail("interrupted; the warehouse is unchanged", args, 130)
     except KeyboardInterrupt:
         _fail("interrupted; the warehouse is unchanged", args, 130)
@@ -83,6 +82,23 @@ def main(argv: list[str] | None = None) -> Any:
             args,
             2,
         )
+
+
+def _click_exceptions() -> tuple[Any, Any, Any]:
+    """Exit, ClickException and Abort of click, and of the click Typer vendors."""
+    import click
+    import typer
+
+    exit_: list[Any] = [click.exceptions.Exit, typer.Exit]
+    usage: list[Any] = [click.ClickException]
+    abort: list[Any] = [click.exceptions.Abort, typer.Abort]
+    try:
+        from typer._click import exceptions as vendored  # Typer ≥ 0.26 ships its click
+
+        usage.append(vendored.ClickException)
+    except ImportError:  # pragma: no cover - an older Typer uses click itself
+        pass
+    return tuple(exit_), tuple(usage), tuple(abort)
 
 
 def _fail(
