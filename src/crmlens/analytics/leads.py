@@ -4,8 +4,9 @@ Definitions (docs/metrics.md#leads)
 -----------------------------------
 - A lead is **converted** when it has a deal (``leads.deal_id`` or ``deals.lead_id``) or
   its status says so (``converted``/``won``); **qualified** when it has ``qualified_at``
-  or is converted; **won** when one of its deals is won; **labelled** (its outcome is
-  known) unless it has no deal and its status is still open (``new``, ``in_work``, …).
+  or is converted; **won** when one of its deals was won as of ``as_of`` (the funnel's
+  status as of, :func:`won_as_of`); **labelled** (its outcome is known) unless it has no
+  deal and its status is still open (``new``, ``in_work``, …).
 - **Signal** of an attribute value: conversion rate of the leads having it, with a Wilson
   95 % interval, its **lift** (rate / overall rate) and weight of evidence; an attribute's
   **information value** is Σ (share of converted − share of not converted) × WoE over its
@@ -156,8 +157,74 @@ def _kind_of(name: str) -> Kind:
     return "implicit" if any(tok in low for tok in IMPLICIT_TOKENS) else "explicit"
 
 
-def lead_outcomes(leads: ir.Table, deals: ir.Table, *, as_of: dt.date) -> ir.Table:
-    """Leads created by `as_of` with their outcome.
+def won_as_of(
+    deals: ir.Table,
+    *,
+    as_of: dt.date,
+    deal_stages: ir.Table | None = None,
+    pipelines: ir.Table | None = None,
+) -> ir.Table:
+    """Deals created by `as_of`, with whether each was won as of that day.
+
+    The funnel's **status as of** (:func:`crmlens.analytics.funnel.deal_facts`): with a
+    stage history known at `as_of`, a deal is won when the last stage it entered by then
+    is a won stage of its pipeline; without one, when ``deals.status`` is ``won`` and its
+    ``closed_at`` is known at `as_of` (before the first instant after that day). So a deal
+    won later is not won yet, and a won deal with neither ``closed_at`` nor a stage
+    history is never counted as won (the funnel counts it as open): nothing says when it
+    was won. Without `deal_stages` and `pipelines` every deal is read as having no stage
+    history (the ``closed_at`` rule alone).
+
+    Returns
+    -------
+    ir.Table
+        deal_id, deal_at (created_at), is_won_deal (int 0/1), won_amount (amount of a
+        won deal, 0 when empty; NULL when not won).
+    """
+    day_end = next_midnight(as_of)
+    if deal_stages is not None and pipelines is not None:
+        from crmlens.analytics.funnel import deal_facts, stage_design
+
+        facts = deal_facts(
+            deals, deal_stages, stage_design(pipelines, deals), as_of=as_of
+        )
+        won = facts.status_as_of == "won"
+        return facts.select(
+            "deal_id",
+            deal_at=facts.created_at,
+            is_won_deal=won.cast("int64"),
+            won_amount=ibis.cases((won, facts.amount.fill_null(0.0)), else_=None),
+        )
+    require_columns(deals, "deals", ["closed_at"])
+    won = (
+        (deals.status == "won")
+        & deals.closed_at.notnull()
+        & (deals.closed_at < day_end)
+    ).fill_null(False)
+    return deals.filter(_.created_at < day_end).select(
+        "deal_id",
+        deal_at=_.created_at,
+        is_won_deal=won.cast("int64"),
+        won_amount=ibis.cases(
+            (won, deals.amount.cast("float64").fill_null(0.0)), else_=None
+        ),
+    )
+
+
+def lead_outcomes(
+    leads: ir.Table,
+    deals: ir.Table,
+    *,
+    as_of: dt.date,
+    deal_stages: ir.Table | None = None,
+    pipelines: ir.Table | None = None,
+) -> ir.Table:
+    """Leads created by `as_of` with their outcome as known at `as_of`.
+
+    A lead is won when one of its deals was won as of `as_of` (:func:`won_as_of`: the
+    funnel's status as of, so a deal won after `as_of` does not count, and a won deal
+    with neither ``closed_at`` nor a stage history never does); pass `deal_stages` and
+    `pipelines` to read stage histories, as the funnel does.
 
     Returns
     -------
@@ -174,12 +241,7 @@ def lead_outcomes(leads: ir.Table, deals: ir.Table, *, as_of: dt.date) -> ir.Tab
         .union(deals.filter(_.lead_id.notnull()).select("lead_id", "deal_id"))
         .distinct()
     )
-    d = deals.filter(_.created_at < day_end).select(
-        "deal_id",
-        deal_at=_.created_at,
-        won_amount=ibis.cases((_.status == "won", _.amount.fill_null(0.0)), else_=None),
-        is_won_deal=ibis.cases((_.status == "won", 1), else_=0),
-    )
+    d = won_as_of(deals, as_of=as_of, deal_stages=deal_stages, pipelines=pipelines)
     per_lead = (
         links.join(d, "deal_id")
         .group_by(lead_key=_.lead_id)

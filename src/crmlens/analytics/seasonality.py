@@ -88,9 +88,17 @@ def seasonal_profile(
     ----------
     months
         The result of :func:`client_months`, executed.
+
+    Returns
+    -------
+    list[Season]
+        One profile per client with enough history; empty when `months` has no rows (no
+        orders, or a scope or filter without orders).
     """
     import numpy as np
 
+    if months.num_rows == 0:
+        return []
     current = as_of.year * 12 + as_of.month - 1
     ids = months.column("account_id").to_numpy(zero_copy_only=False)
     month = months.column("month").to_numpy().astype(np.int64)
@@ -166,18 +174,24 @@ def _next_month(as_of: dt.date, month: int) -> dt.date:
 
 
 def seasons_table(seasons: list[Season]) -> pa.Table:
-    """The profiles as rows: the fields of :class:`Season`, one row per client."""
+    """The profiles as rows: the fields of :class:`Season`, one row per client.
+
+    The columns and their types are the same when `seasons` is empty.
+    """
     import pyarrow as pa
 
-    fields = list(Season.__dataclass_fields__)
-    columns = {f: [getattr(s, f) for s in seasons] for f in fields}
-    if not seasons:
-        return pa.table(
-            {
-                "account_id": pa.array([], pa.string()),
-                "is_seasonal": pa.array([], pa.bool_()),
-                "peak_month": pa.array([], pa.int64()),
-                "peak_uplift": pa.array([], pa.float64()),
-            }
-        )
-    return pa.table(columns)
+    schema = pa.schema(
+        [
+            ("account_id", pa.string()),
+            ("history_months", pa.int64()),
+            ("peak_month", pa.int64()),
+            ("peak_uplift", pa.float64()),
+            ("peak_years", pa.int64()),
+            ("repeated_years", pa.int64()),
+            ("is_seasonal", pa.bool_()),
+            ("monthly_revenue", pa.float64()),
+            ("next_peak", pa.date32()),
+        ]
+    )
+    columns = {f: [getattr(s, f) for s in seasons] for f in schema.names}
+    return pa.table(columns, schema=schema)
