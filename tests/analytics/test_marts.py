@@ -16,7 +16,14 @@ from crmlens.warehouse.marts import builders
 from crmlens.warehouse.scope import Scope, scoped
 from tests.backends import assert_same_rows
 
-MARTS = {"deal_facts", "stage_times", "lead_links", "stage_cases", "stage_transitions"}
+MARTS = {
+    "deal_facts",
+    "stage_times",
+    "stage_entries",
+    "lead_links",
+    "stage_cases",
+    "stage_transitions",
+}
 
 
 @pytest.fixture

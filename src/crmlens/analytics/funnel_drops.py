@@ -19,6 +19,12 @@ midpoint of the two levels.
 **Segment gap.** A group (manager, source, region) whose matured conversion at a stage is
 far below the rest of its pipeline (two-proportion test, Bonferroni over every
 group × stage, minimum sample, absolute and relative gap).
+
+**One query.** Entries come from the ``stage_entries`` mart when it covers ``as_of`` (see
+:mod:`crmlens.warehouse.marts`) and are computed from the stage history otherwise. Drops
+and every group's gaps are then counted from one small table: matured entries per
+transition, cohort and the deal's label of each group (:func:`transition_cells`), fetched
+once and rolled up in Arrow (:func:`cohort_rows`, :func:`segment_rows`).
 """
 
 from __future__ import annotations
@@ -27,14 +33,28 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
 from ibis import _
 
-from crmlens.analytics.funnel import DAY_SECONDS, day_end, days_between
+from crmlens.analytics.funnel import DAY_SECONDS, day_end, days_between, window_filter
+from crmlens.analytics.funnel_groups import (
+    GROUP_COLUMN,
+    FunnelInputs,
+    GroupBy,
+    with_deal_group,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 WINDOW_QUANTILE = 0.9
+#: Keys of a transition (one stage to the next) in the rows of this module.
+TRANSITION = ("pipeline_id", "stage", "position", "next_stage")
+#: ``transition_cells`` column: the deal is among the funnel's facts (has its labels).
+LABELLED = "labelled"
 
 
 def stage_entries(events: ir.Table, design: ir.Table) -> ir.Table:
@@ -72,6 +92,35 @@ def stage_entries(events: ir.Table, design: ir.Table) -> ir.Table:
     return j.group_by(
         "deal_id", "pipeline_id", "stage", "position", "next_stage", "first_at"
     ).agg(moved_at=_.l_at.min())
+
+
+def selected_entries(
+    inputs: FunnelInputs,
+    events: ir.Table,
+    design: ir.Table,
+    *,
+    as_of: dt.date,
+    pipeline: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> ir.Table:
+    """:func:`stage_entries` of one funnel selection, read from a mart when it can be.
+
+    `events` and `design` are those of :func:`crmlens.analytics.funnel.funnel_facts` for
+    the same selection (deals created in ``[start, end]``, of `pipeline`). The
+    ``stage_entries`` mart holds the entries of every deal as of the end of the data;
+    when it covers `as_of` (nothing happened after it) it is those rows, narrowed to the
+    selection.
+    """
+    mart = inputs.mart("stage_entries", as_of) if inputs.mart is not None else None
+    if mart is None:
+        return stage_entries(events, design)
+    if pipeline is not None:
+        mart = mart.filter(_.pipeline_id == pipeline)
+    if start is not None or end is not None:
+        deals = window_filter(inputs.deals, "created_at", start, end)
+        mart = mart.semi_join(deals.select("deal_id"), "deal_id")
+    return mart
 
 
 def transition_windows(entries: ir.Table) -> ir.Table:
@@ -262,6 +311,90 @@ def segment_conversion(matured: ir.Table, grouped_facts: ir.Table) -> ir.Table:
     return g.group_by(
         "pipeline_id", "stage", "position", "next_stage", "group_value"
     ).agg(entered=_.count().cast("int64"), converted=_.converted.sum().cast("int64"))
+
+
+def labelled_facts(
+    facts: ir.Table, inputs: FunnelInputs, groups: Sequence[GroupBy]
+) -> ir.Table:
+    """`facts` with the deal's label of each of `groups` in a column named after it.
+
+    Labels are those of :func:`crmlens.analytics.funnel_groups.with_deal_group`.
+    """
+    t = facts
+    for by in groups:
+        t = with_deal_group(t, inputs, by).rename({by: GROUP_COLUMN})
+    return t
+
+
+def transition_cells(
+    matured: ir.Table, labelled: ir.Table, groups: Sequence[GroupBy]
+) -> ir.Table:
+    """Matured entries counted per transition, cohort and the deal's label of each group.
+
+    The one table drops and gaps are counted from (:func:`cohort_rows`,
+    :func:`segment_rows`): every matured entry counts once, whether or not its deal is
+    among the `labelled` facts (``labelled`` is false and the labels NULL when not).
+
+    Returns
+    -------
+    ir.Table
+        pipeline_id, stage, position, next_stage, cohort, window_days, one column per
+        group, labelled (boolean), entered, converted (int64).
+    """
+    lab = labelled.select(
+        _deal=labelled.deal_id,
+        **{g: labelled[g] for g in groups},
+        **{LABELLED: ibis.literal(True)},
+    )
+    j = matured.left_join(lab, matured.deal_id == lab._deal)
+    g = j.group_by(
+        *TRANSITION,
+        "cohort",
+        "window_days",
+        *groups,
+        j[LABELLED].fill_null(False).name(LABELLED),
+    ).agg(entered=_.count(), converted=_.converted.sum())
+    return g.mutate(
+        entered=_.entered.cast("int64"), converted=_.converted.cast("int64")
+    )
+
+
+def cohort_rows(cells: pa.Table) -> list[dict[str, Any]]:
+    """:func:`cohort_conversion` rows from :func:`transition_cells` (fetched).
+
+    Ordered by pipeline, position, stage, next stage and cohort.
+    """
+    keys = [*TRANSITION, "cohort", "window_days"]
+    rows = _sums(cells, keys)
+    for r in rows:
+        r["conversion_rate"] = r["converted"] / r["entered"]
+    order = ("pipeline_id", "position", "stage", "next_stage", "cohort")
+    return sorted(rows, key=lambda r: tuple(r[k] for k in order))
+
+
+def segment_rows(cells: pa.Table, group: GroupBy) -> list[dict[str, Any]]:
+    """:func:`segment_conversion` rows of one group from :func:`transition_cells`.
+
+    Only entries of labelled deals count (the facts' inner join); ordered by transition
+    and group value.
+    """
+    import pyarrow.compute as pc
+
+    mine = cells.filter(pc.field(LABELLED)).rename_columns(
+        [GROUP_COLUMN if c == group else c for c in cells.column_names]
+    )
+    rows = _sums(mine, [*TRANSITION, GROUP_COLUMN])
+    order = ("pipeline_id", "position", "stage", "next_stage", GROUP_COLUMN)
+    return sorted(rows, key=lambda r: tuple(r[k] for k in order))
+
+
+def _sums(cells: pa.Table, keys: list[str]) -> list[dict[str, Any]]:
+    out = cells.group_by(keys, use_threads=False).aggregate(
+        [("entered", "sum"), ("converted", "sum")]
+    )
+    names = {"entered_sum": "entered", "converted_sum": "converted"}
+    out = out.rename_columns([names.get(c, c) for c in out.column_names])
+    return out.to_pylist()  # type: ignore[no-any-return]
 
 
 def outcomes_after(facts: ir.Table, design: ir.Table) -> ir.Table:

@@ -8,6 +8,8 @@ exactly the rows the analysis would compute for any date on or after the data's 
 - ``deal_facts``: :func:`crmlens.analytics.funnel.deal_facts` — one row per deal;
 - ``stage_times``: :func:`crmlens.analytics.funnel.stage_times` — days in each stage;
 - ``lead_links``: :func:`crmlens.analytics.funnel.lead_links` — leads with a deal;
+- ``stage_entries``: :func:`crmlens.analytics.funnel_drops.stage_entries` — each deal's
+  first entry into each stage and when it moved on (stage drops, segment gaps);
 - ``stage_cases``: :func:`crmlens.analytics.journeys.case_variants` of the stage log;
 - ``stage_transitions``: :func:`crmlens.analytics.journeys.transitions` of the stage
   log (the directly-follows graph's input).
@@ -27,6 +29,7 @@ from crmlens.analytics.funnel import (
     stage_events,
     stage_times,
 )
+from crmlens.analytics.funnel_drops import stage_entries
 from crmlens.analytics.journeys import case_variants, deal_event_log, transitions
 
 #: "As of" a day after any data: every row is known, every closed deal closed.
@@ -46,6 +49,15 @@ def stage_times_mart(table: Tables) -> ir.Table:
     deals = table("deals")
     design = stage_design(table("pipelines"), deals)
     return stage_times(stage_events(deals, table("deal_stages"), design, as_of=END))
+
+
+def stage_entries_mart(table: Tables) -> ir.Table:
+    """First entry of each deal into each stage with a next one, and when it moved on."""
+    deals = table("deals")
+    design = stage_design(table("pipelines"), deals)
+    return stage_entries(
+        stage_events(deals, table("deal_stages"), design, as_of=END), design
+    )
 
 
 def lead_links_mart(table: Tables) -> ir.Table:

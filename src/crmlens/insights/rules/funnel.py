@@ -14,6 +14,7 @@ from crmlens.insights.registry import AnalysisResult, register
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+    import pyarrow as pa
 
     from crmlens.analytics.funnel_drops import ChangePoint, Gap
     from crmlens.analytics.funnel_groups import FunnelInputs, GroupBy
@@ -124,24 +125,33 @@ def funnel_findings(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> list[Finding]:
-    """stage_drop and segment_gap findings of one funnel selection."""
+    """stage_drop and segment_gap findings of one funnel selection.
+
+    Two queries: the outcomes after each stage, and the matured entries per transition,
+    cohort and label (:func:`crmlens.analytics.funnel_drops.transition_cells`) that
+    drops and every group's gaps are counted from.
+    """
     from crmlens.analytics.funnel import funnel_facts
     from crmlens.analytics.funnel_drops import (
+        labelled_facts,
         matured_entries,
         outcomes_after,
-        stage_entries,
+        selected_entries,
+        transition_cells,
         transition_windows,
     )
 
     design, events, facts = funnel_facts(
         inputs, as_of=as_of, pipeline=pipeline, start=start, end=end
     )
-    entries = stage_entries(events, design)
+    entries = selected_entries(
+        inputs, events, design, as_of=as_of, pipeline=pipeline, start=start, end=end
+    )
     matured = matured_entries(entries, transition_windows(entries), as_of=as_of)
+    labelled = labelled_facts(facts, inputs, GAP_GROUPS)
+    cells = transition_cells(matured, labelled, GAP_GROUPS).to_pyarrow()
     later = _later_outcomes(outcomes_after(facts, design))
-    found = _drops(matured, later)
-    found += _gaps(inputs, matured, later, as_of, pipeline, start, end)
-    return found
+    return _drops(cells, later) + _gaps(cells, later)
 
 
 def _later_outcomes(expr: ir.Table) -> dict[tuple[str, str], tuple[float, float]]:
@@ -165,11 +175,11 @@ def _impact(
 
 
 def _drops(
-    matured: ir.Table, later: dict[tuple[str, str], tuple[float, float]]
+    cells: pa.Table, later: dict[tuple[str, str], tuple[float, float]]
 ) -> list[Finding]:
-    from crmlens.analytics.funnel_drops import Cohort, cohort_conversion, detect_drop
+    from crmlens.analytics.funnel_drops import Cohort, cohort_rows, detect_drop
 
-    rows = cohort_conversion(matured).to_pyarrow().to_pylist()
+    rows = cohort_rows(cells)
     found = []
     key = lambda r: (r["pipeline_id"], r["position"], r["stage"], r["next_stage"])  # noqa: E731
     for (pipe, _pos, stage, nxt), part in groupby(rows, key=key):
@@ -237,23 +247,11 @@ def _drop_finding(
 
 
 def _gaps(
-    inputs: FunnelInputs,
-    matured: ir.Table,
-    later: dict[tuple[str, str], tuple[float, float]],
-    as_of: dt.date,
-    pipeline: str | None,
-    start: dt.date | None,
-    end: dt.date | None,
+    cells: pa.Table, later: dict[tuple[str, str], tuple[float, float]]
 ) -> list[Finding]:
-    from crmlens.analytics.funnel import funnel_facts
-    from crmlens.analytics.funnel_drops import segment_conversion
+    from crmlens.analytics.funnel_drops import segment_rows
 
-    per_by: dict[str, list[dict[str, Any]]] = {}
-    for by in GAP_GROUPS:
-        _d, _e, facts = funnel_facts(
-            inputs, as_of=as_of, pipeline=pipeline, by=by, start=start, end=end
-        )
-        per_by[by] = segment_conversion(matured, facts).to_pyarrow().to_pylist()
+    per_by = {by: segment_rows(cells, by) for by in GAP_GROUPS}
     tests = sum(len(v) for v in per_by.values())
     found = []
     for label, rows in per_by.items():
