@@ -25,6 +25,11 @@ def test_workload_hand_computed() -> None:
                 T("2025-01-01 11:00"),
                 T("2025-01-02 09:00"),
             ],
+            "first_response_at": [
+                T("2025-01-01 12:00"),
+                None,
+                T("2025-01-02 09:30"),
+            ],
             "first_response_hours": [2.0, None, 0.5],
             "age_hours": [1.0, 1.0, 1.0],
             "is_converted": [1, 0, 0],

@@ -5,7 +5,11 @@ Definitions:
 - **First response** (DESIGN.md) = the lead's first_response_at when given, else the
   first activity by the lead's owner after the lead's created_at (the time it was done:
   done_at, or created_at when done_at is empty). Hours from created_at.
-- **Over SLA**: answered later than the SLA, or not answered and older than the SLA.
+- **Business hours** (optional): with a :class:`BusinessHours` calendar the response
+  time and the age of a lead count only the hours inside the working window on working
+  days (default Monday–Friday 9:00–18:00); see :mod:`crmlens.analytics.business_hours`.
+- **Over SLA**: answered later than the SLA, or not answered and older than the SLA (in
+  business hours when a calendar is given).
 - **Checklist lift** of an item = win rate of closed deals where a reviewed call passed
   the item / win rate of reviewed closed deals where no call passed it; the interval is
   the log-ratio (Katz) interval.
@@ -22,6 +26,7 @@ import ibis.expr.types as ir
 from ibis import _
 
 from crmlens.analytics._checks import require_columns
+from crmlens.analytics.business_hours import BusinessHours, business_hours_between
 from crmlens.analytics.managers import closed_deals, hours_between, next_midnight
 
 #: Response-time buckets: (label, upper bound in hours).
@@ -36,16 +41,26 @@ Z95 = 1.959963984540054
 
 
 def first_response(
-    leads: ir.Table, activities: ir.Table, *, as_of: dt.date
+    leads: ir.Table,
+    activities: ir.Table,
+    *,
+    as_of: dt.date,
+    calendar: BusinessHours | None = None,
 ) -> ir.Table:
     """Leads created by `as_of` with their first response.
+
+    Parameters
+    ----------
+    calendar
+        Count hours only within these business hours (None: clock hours).
 
     Returns
     -------
     ir.Table
-        lead_id, owner_id, created_at, first_response_hours (NULL = no answer yet),
-        age_hours (from created_at to the end of `as_of`), is_converted (0/1: the lead
-        has a deal).
+        lead_id, owner_id, created_at, first_response_at (NULL = no answer yet),
+        first_response_hours (NULL = no answer yet), age_hours (from created_at to the
+        end of `as_of`), is_converted (0/1: the lead has a deal). Hours are business
+        hours when `calendar` is given.
     """
     require_columns(leads, "leads", ["lead_id", "created_at", "owner_id"])
     end = next_midnight(as_of)
@@ -72,12 +87,19 @@ def first_response(
         first, _.lead_id == first.fr_lead
     )
     at = t.given_at.coalesce(t.first_at)
+
+    def hours(later: ir.TimestampValue) -> ir.FloatingValue:
+        if calendar is None:
+            return hours_between(later, t.created_at)
+        return business_hours_between(later, t.created_at, calendar)
+
     return t.select(
         "lead_id",
         "owner_id",
         "created_at",
-        first_response_hours=hours_between(at, t.created_at),
-        age_hours=hours_between(end, t.created_at),
+        first_response_at=at,
+        first_response_hours=hours(at),
+        age_hours=hours(end),
         is_converted=t.conv.cast("int64"),
     )
 
@@ -345,17 +367,25 @@ def workload_at_arrival(
     computed with one running sum per owner over +1/-1 events (a deal opens or closes, a
     lead arrives or gets its first response), so it needs no range join.
 
+    Parameters
+    ----------
+    responses
+        The rows of :func:`first_response` (first_response_at marks the answer).
+
     Returns
     -------
     ir.Table
         lead_id, owner_id, first_response_hours, is_converted, workload (int64).
     """
     require_columns(deals, "deals", ["owner_id", "created_at", "closed_at"])
+    require_columns(
+        responses,
+        "responses",
+        ["lead_id", "owner_id", "created_at", "first_response_at"],
+    )
     end = next_midnight(as_of)
     d = deals.filter(_.owner_id.notnull(), _.created_at < end)
-    answered = responses.created_at + (
-        (responses.first_response_hours * 3600).cast("int64").as_interval("s")
-    )
+    answered = responses.first_response_at
     opened = d.select(
         owner="owner_id",
         at="created_at",
