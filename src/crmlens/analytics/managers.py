@@ -10,6 +10,17 @@ Definitions (DESIGN.md, "Metric definitions"):
 Periods are calendar months, quarters or years up to `as_of` (period to date); the trend
 compares with the previous period to the same day, so a half month is compared with a
 half month.
+
+**KPI trend** (:func:`kpi_trends`): per group, this period to date against the previous
+period to the same day, for win rate, revenue and client activities, with a z-score that
+says whether the change is more than noise:
+
+- win rate: the difference of the two rates, pooled two-proportion z;
+- revenue (a sum of won amounts, a compound Poisson total): relative change of the
+  revenue per day, z = (R − k·R₀) / √(ΣA² + k²·ΣA₀²) over the won amounts A, where k =
+  days of this period / days of the previous one (1 except where a month is shorter);
+- client activities (calls, meetings, visits, e-mails; a Poisson count): relative change
+  per day, z = (N − k·N₀) / √(N + k²·N₀).
 """
 
 from __future__ import annotations
@@ -117,6 +128,7 @@ def _deal_kpis(deals: ir.Table, start: dt.date, as_of: dt.date) -> ir.Table:
         deals_won=_.is_won.sum(),
         deals_lost=(1 - _.is_won).sum(),
         revenue=_.won_amount.sum(),
+        revenue_sq=(_.won_amount * _.won_amount).sum(),
         won_with_amount=_.won_with_amount.sum(),
         median_cycle_days=_.cycle_days.median(),
     )
@@ -258,35 +270,283 @@ def manager_kpis(
         group_id (manager_id, team or region), deals_created, deals_won, deals_lost,
         win_rate, revenue, average_check, median_cycle_days, calls, meetings, visits,
         emails, client_minutes, activities_per_deal, overdue_tasks,
-        median_first_response_hours, plan_revenue, plan_fact_rate, win_rate_prev,
-        revenue_prev, revenue_change_rate. Medians of a team are over its managers.
+        median_first_response_hours, plan_revenue, plan_fact_rate; the trend vs the
+        previous period to the same day: deals_closed_prev, win_rate_prev, revenue_prev,
+        revenue_change_rate, client_activities (calls, meetings, visits, e-mails),
+        client_activities_prev, activity_change_rate (NULL with period "all"). Medians
+        of a team are over its managers.
     """
     require_columns(activities, "activities", ["manager_id", "type", "created_at"])
-    start, prev_start = period_bounds(as_of, period)
+    start, _prev_start = period_bounds(as_of, period)
     deals = resolve_owners(deals, managers)
     cur = _per_manager(deals, activities, leads, start, as_of)
-    cur = _group(cur, managers, by)
-    if period != "all":
-        prev_end = shift_back(as_of, start, prev_start)
-        prev = _group(_deal_kpis(deals, prev_start, prev_end), managers, by).select(
-            "group_id",
-            prev_won="deals_won",
-            prev_lost="deals_lost",
-            revenue_prev="revenue",
-        )
-        cur = cur.left_join(prev, "group_id").drop("group_id_right")
-    else:
-        cur = cur.mutate(
-            prev_won=ibis.null("int64"),
-            prev_lost=ibis.null("int64"),
-            revenue_prev=ibis.null("float64"),
-        )
+    cur = _with_previous(
+        _group(cur, managers, by),
+        deals,
+        activities,
+        managers,
+        as_of=as_of,
+        period=period,
+        by=by,
+    )
     if targets is not None:
         plan = _plan(targets, by, start, as_of)
         cur = cur.left_join(plan, "group_id").drop("group_id_right")
     else:
         cur = cur.mutate(plan_revenue=ibis.null("float64"))
     return _finish(cur)
+
+
+def _with_previous(
+    cur: ir.Table,
+    deals: ir.Table,
+    activities: ir.Table,
+    managers: ir.Table,
+    *,
+    as_of: dt.date,
+    period: Period,
+    by: GroupBy,
+    previous_only: bool = False,
+) -> ir.Table:
+    """`cur` (grouped) with the previous period's won, lost, revenue and activities.
+
+    With `previous_only` groups active only in the previous period are kept too (their
+    current columns NULL): a manager whose deals and calls stopped is a trend.
+    """
+    if period == "all":
+        return cur.mutate(
+            prev_won=ibis.null("int64"),
+            prev_lost=ibis.null("int64"),
+            revenue_prev=ibis.null("float64"),
+            revenue_sq_prev=ibis.null("float64"),
+            client_activities_prev=ibis.null("int64"),
+        )
+    start, prev_start = period_bounds(as_of, period)
+    prev_end = shift_back(as_of, start, prev_start)
+    acts = _activity_kpis(activities, prev_start, prev_end).select(
+        "manager_id", "client_activities"
+    )
+    dk = _deal_kpis(deals, prev_start, prev_end)
+    per = (
+        dk.outer_join(acts, "manager_id")
+        .mutate(manager_id=ibis.coalesce(dk.manager_id, acts.manager_id))
+        .drop("manager_id_right")
+    )
+    prev = _group(per, managers, by).select(
+        "group_id",
+        prev_won="deals_won",
+        prev_lost="deals_lost",
+        revenue_prev="revenue",
+        revenue_sq_prev="revenue_sq",
+        client_activities_prev="client_activities",
+    )
+    if previous_only:
+        joined = (
+            cur.outer_join(prev, "group_id")
+            .mutate(group_id=ibis.coalesce(cur.group_id, prev.group_id))
+            .drop("group_id_right")
+        )
+    else:
+        joined = cur.left_join(prev, "group_id").drop("group_id_right")
+    return joined.mutate(
+        prev_won=joined.prev_won.fill_null(0),
+        prev_lost=joined.prev_lost.fill_null(0),
+        revenue_prev=joined.revenue_prev.fill_null(0.0),
+        revenue_sq_prev=joined.revenue_sq_prev.fill_null(0.0),
+        client_activities_prev=joined.client_activities_prev.fill_null(0),
+    )
+
+
+def period_days(as_of: dt.date, period: Period) -> tuple[int, int]:
+    """Days of this period to `as_of` and of the previous period to the same day.
+
+    >>> period_days(dt.date(2025, 3, 31), "month")
+    (31, 28)
+    """
+    start, prev_start = period_bounds(as_of, period)
+    prev_end = shift_back(as_of, start, prev_start)
+    return (as_of - start).days + 1, (prev_end - prev_start).days + 1
+
+
+def kpi_trends(
+    deals: ir.Table,
+    activities: ir.Table,
+    managers: ir.Table,
+    *,
+    as_of: dt.date,
+    period: Literal["month", "quarter", "year"] = "quarter",
+    by: GroupBy = "manager",
+) -> ir.Table:
+    """How each group's win rate, revenue and client activities moved vs the previous period.
+
+    This period runs from its first day to `as_of`; the previous period from its first
+    day to the same day (see the module docstring for the z-scores).
+
+    Besides its own change, each group is set against **the other groups together**: a
+    department whose every manager made 25 % more calls in a busy quarter is one
+    seasonal swing, not twelve findings. ``change_vs_rest`` is the change beyond the
+    others' (win rate: own change − theirs, in points; revenue and activities: own
+    value / what the others' change per day predicts − 1) and ``z_vs_rest`` its z-score.
+
+    Returns
+    -------
+    ir.Table
+        group_id, is_total (True for the one row of all groups together, whose
+        group_id is NULL), metric (win_rate | revenue | client_activities), value,
+        value_prev, n and n_prev (the sample: closed deals for win rate, won deals for
+        revenue, activities for client_activities), change (win rate: difference in
+        points; revenue and activities: relative change per day, NULL without a
+        previous value), z_score (NULL when a period has no sample), rest_change (the
+        other groups' change, same units; NULL without others), change_vs_rest,
+        z_vs_rest — one row per group and metric with a sample in either period.
+    """
+    if period not in ("month", "quarter", "year"):
+        raise ValueError(f"a trend needs a month, quarter or year, not {period!r}")
+    start, _prev = period_bounds(as_of, period)
+    deals = resolve_owners(deals, managers)
+    per = _deal_kpis(deals, start, as_of)
+    acts = _activity_kpis(activities, start, as_of).select(
+        "manager_id", "client_activities"
+    )
+    per = (
+        per.outer_join(acts, "manager_id")
+        .mutate(manager_id=ibis.coalesce(per.manager_id, acts.manager_id))
+        .drop("manager_id_right")
+    )
+    t = _with_previous(
+        _group(per, managers, by),
+        deals,
+        activities,
+        managers,
+        as_of=as_of,
+        period=period,
+        by=by,
+        previous_only=True,
+    )
+    days, days_prev = period_days(as_of, period)
+    return _trend_rows(t, days / days_prev)
+
+
+TREND_COLUMNS = (
+    "won",
+    "lost",
+    "rev",
+    "sq",
+    "acts",
+    "won0",
+    "lost0",
+    "rev0",
+    "sq0",
+    "acts0",
+)
+
+
+def _trend_rows(t: ir.Table, k: float) -> ir.Table:
+    """Long rows per group and metric, plus the total of all groups (is_total)."""
+    f = "float64"
+    facts = t.select(
+        "group_id",
+        won=t.deals_won.fill_null(0).cast(f),
+        lost=t.deals_lost.fill_null(0).cast(f),
+        rev=t.revenue.fill_null(0.0),
+        sq=t.revenue_sq.fill_null(0.0),
+        acts=t.client_activities.fill_null(0).cast(f),
+        won0=t.prev_won.fill_null(0).cast(f),
+        lost0=t.prev_lost.fill_null(0).cast(f),
+        rev0=t.revenue_prev.fill_null(0.0),
+        sq0=t.revenue_sq_prev.fill_null(0.0),
+        acts0=t.client_activities_prev.fill_null(0).cast(f),
+    )
+    total = facts.aggregate(**{c: facts[c].sum() for c in TREND_COLUMNS})
+    facts = ibis.union(
+        facts.mutate(is_total=ibis.literal(False)),
+        total.mutate(group_id=ibis.null("string"), is_total=ibis.literal(True)).select(
+            "group_id", *TREND_COLUMNS, "is_total"
+        ),
+    )
+    # the other groups together (nothing for the total row)
+    rest = {
+        c: ibis.ifelse(
+            facts.is_total, 0.0, facts[c].sum(where=~facts.is_total).over() - facts[c]
+        )
+        for c in TREND_COLUMNS
+    }
+    rows = [
+        _win_rate_rows(facts, rest),
+        _sum_rows(facts, rest, "revenue", "rev", "sq", "won", k),
+        _sum_rows(facts, rest, "client_activities", "acts", "acts", "acts", k),
+    ]
+    out = ibis.union(*rows)
+    return out.filter((out.n > 0) | (out.n_prev > 0)).order_by(
+        "is_total", "group_id", "metric"
+    )
+
+
+def _win_rate_rows(t: ir.Table, rest: dict[str, ir.FloatingValue]) -> ir.Table:
+    n, n0 = t.won + t.lost, t.won0 + t.lost0
+    p, p0 = _ratio(t.won, n), _ratio(t.won0, n0)
+    rest_n, rest_n0 = rest["won"] + rest["lost"], rest["won0"] + rest["lost0"]
+    rest_change = _ratio(rest["won"], rest_n) - _ratio(rest["won0"], rest_n0)
+    pool = (t.won + t.won0) / (n + n0)
+    se = (pool * (1 - pool) * (1.0 / n + 1.0 / n0)).sqrt()
+    closed = (n > 0) & (n0 > 0)
+
+    def z(diff: ir.FloatingValue) -> ir.FloatingValue:
+        return ibis.ifelse(closed, ibis.ifelse(se > 0, diff / se, 0.0), None)
+
+    vs_rest = (p - p0) - rest_change.fill_null(0.0)
+    return t.select(
+        "group_id",
+        "is_total",
+        metric=ibis.literal("win_rate"),
+        value=p,
+        value_prev=p0,
+        n=n.cast("int64"),
+        n_prev=n0.cast("int64"),
+        change=p - p0,
+        z_score=z(p - p0),
+        rest_change=rest_change,
+        change_vs_rest=vs_rest,
+        z_vs_rest=z(vs_rest),
+    )
+
+
+def _sum_rows(
+    t: ir.Table,
+    rest: dict[str, ir.FloatingValue],
+    metric: str,
+    col: str,
+    sq: str,
+    count: str,
+    k: float,
+) -> ir.Table:
+    """Revenue (sq = the won amounts squared) or activities (a count: sq = itself)."""
+    v, v0 = t[col], t[f"{col}0"]
+    spread, spread0 = t[sq], t[f"{sq}0"]
+    # the others' change per day; 1 when there are no others to compare with
+    growth = ibis.ifelse(
+        rest[f"{col}0"] > 0, rest[col] / (k * rest[f"{col}0"]), ibis.null("float64")
+    )
+    g = growth.fill_null(1.0)
+
+    def z(expected_ratio: ir.FloatingValue) -> ir.FloatingValue:
+        sd = (spread + expected_ratio * expected_ratio * spread0).sqrt()
+        return ibis.ifelse(sd > 0, (v - expected_ratio * v0) / sd, None)
+
+    return t.select(
+        "group_id",
+        "is_total",
+        metric=ibis.literal(metric),
+        value=v,
+        value_prev=v0,
+        n=t[count].cast("int64"),
+        n_prev=t[f"{count}0"].cast("int64"),
+        change=ibis.ifelse(v0 > 0, v / (k * v0) - 1.0, None),
+        z_score=z(ibis.literal(k)),
+        rest_change=growth - 1.0,
+        change_vs_rest=ibis.ifelse(v0 > 0, v / (k * g * v0) - 1.0, None),
+        z_vs_rest=z(k * g),
+    )
 
 
 def _group(per_manager: ir.Table, managers: ir.Table, by: GroupBy) -> ir.Table:
@@ -327,6 +587,7 @@ def _finish(t: ir.Table) -> ir.Table:
         **{c: t[c].fill_null(0) for c in counts},
         revenue=t.revenue.fill_null(0.0),
         client_minutes=t.client_minutes.fill_null(0.0),
+        client_activities=t.client_activities.fill_null(0),
     )
     return (
         t.mutate(
@@ -338,6 +599,14 @@ def _finish(t: ir.Table) -> ir.Table:
             revenue_change_rate=ibis.ifelse(
                 t.revenue_prev > 0,
                 t.revenue.fill_null(0.0) / t.revenue_prev - 1.0,
+                ibis.null("float64"),
+            ),
+            deals_closed_prev=ibis.ifelse(
+                t.prev_won.isnull(), ibis.null("int64"), prev_closed
+            ),
+            activity_change_rate=ibis.ifelse(
+                t.client_activities_prev > 0,
+                t.client_activities.cast("float64") / t.client_activities_prev - 1.0,
                 ibis.null("float64"),
             ),
         )
@@ -360,9 +629,13 @@ def _finish(t: ir.Table) -> ir.Table:
             "median_first_response_hours",
             "plan_revenue",
             "plan_fact_rate",
+            "deals_closed_prev",
             "win_rate_prev",
             "revenue_prev",
             "revenue_change_rate",
+            "client_activities",
+            "client_activities_prev",
+            "activity_change_rate",
         )
         .order_by("group_id")
     )

@@ -50,12 +50,30 @@ def kpis_command(
         str, typer.Option(help="month, quarter, year or all.")
     ] = "quarter",
     by: Annotated[str, typer.Option(help="manager, team or region.")] = "manager",
+    min_deals: Annotated[
+        int,
+        typer.Option(
+            "--min-deals",
+            help="Smallest sample for a trend finding: closed deals in each period "
+            "(win rate), won deals in both (revenue).",
+        ),
+    ] = 20,
+    min_activities: Annotated[
+        int,
+        typer.Option(
+            "--min-activities",
+            help="Smallest sample for an activity trend finding (both periods).",
+        ),
+    ] = 100,
     team: TeamOpt = None,
     region: RegionOpt = None,
     fmt: FormatOpt = Format.table,
     lang: LangOpt = "en",
 ) -> None:
     """KPIs per manager for the period to date, with the trend vs the previous period.
+
+    Findings name a manager whose win rate, revenue or client activities fell or rose
+    markedly against the same days of the previous period.
 
     Examples: crmlens managers kpis --period month; crmlens managers kpis --by team -f csv
     """
@@ -67,6 +85,8 @@ def kpis_command(
         as_of=as_of,
         period=period,
         by=by,
+        min_deals=min_deals,
+        min_activities=min_activities,
         team=team,
         region=region,
     )
@@ -185,6 +205,29 @@ def response_command(
             "(response by the owner's open deals and waiting leads at arrival)."
         ),
     ] = "manager",
+    business_hours: Annotated[
+        bool,
+        typer.Option(
+            "--business-hours",
+            help="Count response times and the SLA in working hours only "
+            "(default Mon-Fri 9-18; see --work-hours, --work-days).",
+        ),
+    ] = False,
+    work_hours: Annotated[
+        str | None,
+        typer.Option(
+            "--work-hours",
+            help="Working hours, e.g. 9-18 or 8:30-17:30 (implies --business-hours).",
+        ),
+    ] = None,
+    work_days: Annotated[
+        str | None,
+        typer.Option(
+            "--work-days",
+            help="Working days, e.g. mon-fri, mon-sat or mon,wed,fri "
+            "(implies --business-hours).",
+        ),
+    ] = None,
     team: TeamOpt = None,
     region: RegionOpt = None,
     fmt: FormatOpt = Format.table,
@@ -193,7 +236,8 @@ def response_command(
     """Speed to lead: median and p90 first response, share over SLA, conversion.
 
     Examples: crmlens managers response --sla 30m; crmlens managers response --by bucket;
-    crmlens managers response --by workload
+    crmlens managers response --by workload; crmlens managers response --business-hours;
+    crmlens managers response --sla 2h --work-hours 8-20 --work-days mon-sat
     """
     _run(
         "managers_response",
@@ -204,6 +248,9 @@ def response_command(
         date_from=date_from,
         sla=sla,
         by=by,
+        business_hours=business_hours,
+        work_hours=work_hours,
+        work_days=work_days,
         team=team,
         region=region,
     )

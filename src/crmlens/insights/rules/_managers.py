@@ -27,6 +27,7 @@ class Inputs:
     team_of: dict[str, str | None]
     region_of: dict[str, str | None]
     keep: frozenset[str] | None
+    inactive: frozenset[str] = frozenset()
 
     def name(self, manager_id: str | None) -> str:
         """'Name (M05)' or the id when the manager is unknown."""
@@ -57,8 +58,10 @@ def inputs(
 
     day = resolve_as_of(wh, as_of)
     start = parse_date(date_from, name="--from")
-    mgr = wh.managers.select("manager_id", "name", "team", "region").to_pyarrow()
-    rows = mgr.to_pylist()
+    columns = ["manager_id", "name", "team", "region"]
+    if "active" in wh.managers.columns:
+        columns.append("active")
+    rows = wh.managers.select(*columns).to_pyarrow().to_pylist()
     keep = None
     if team or region:
         keep = frozenset(
@@ -74,6 +77,7 @@ def inputs(
         team_of={r["manager_id"]: r["team"] for r in rows},
         region_of={r["manager_id"]: r["region"] for r in rows},
         keep=keep,
+        inactive=frozenset(r["manager_id"] for r in rows if r.get("active") is False),
     )
 
 

@@ -40,11 +40,17 @@ def kpis(
     as_of: str | dt.date | None = None,
     period: str = "quarter",
     by: str = "manager",
+    min_deals: int = 20,
+    min_activities: int = 100,
     team: str | None = None,
     region: str | None = None,
     **_: Any,
 ) -> AnalysisResult:
-    """Per manager, team or region: deals, win rate, revenue, activity, plan-fact."""
+    """Per manager, team or region: deals, win rate, revenue, activity, plan-fact.
+
+    Findings: overdue tasks, and marked changes of win rate, revenue and client
+    activities against the previous period to the same day (see ``_managers_trend``).
+    """
     from crmlens.analytics.managers import manager_kpis
 
     _choice(period, ("month", "quarter", "year", "all"), "--period")
@@ -73,11 +79,83 @@ def kpis(
 
             rows = rows.filter(pc.equal(rows[by], team if by == "team" else region))
     findings = _overdue_findings(records(rows), inp) if by == "manager" else []
+    if period != "all":
+        findings += _trends(
+            wh,
+            inp,
+            period=period,
+            by=by,
+            team=team,
+            region=region,
+            min_deals=min_deals,
+            min_activities=min_activities,
+        )
     return AnalysisResult(
         "managers_kpis",
-        inp.params(period=period, by=by, team=team, region=region),
+        inp.params(
+            period=period,
+            by=by,
+            team=team,
+            region=region,
+            min_deals=min_deals,
+            min_activities=min_activities,
+        ),
         rows,
         findings,
+    )
+
+
+def _trends(
+    wh: Warehouse,
+    inp: Inputs,
+    *,
+    period: str,
+    by: str,
+    team: str | None,
+    region: str | None,
+    min_deals: int,
+    min_activities: int,
+) -> list[Finding]:
+    """Findings on marked KPI changes against the previous period, in scope."""
+    from crmlens.analytics.managers import kpi_trends, period_days
+    from crmlens.insights.rules._managers_trend import marked, trend_findings
+
+    expr = kpi_trends(
+        inp.deals,
+        wh.activities,
+        wh.managers,
+        as_of=inp.as_of,
+        period=cast("Any", period),
+        by=cast("GroupBy", by),
+    )
+    rows = records(expr.to_pyarrow())
+    keep = inp.keep if by == "manager" else None
+    chosen = team if by == "team" else region if by == "region" else None
+    if chosen:
+        keep = frozenset({chosen})
+    if by == "manager" and inp.inactive:  # who left is no trend to act on
+        ids = {r["group_id"] for r in rows} if keep is None else keep
+        keep = frozenset(ids - inp.inactive)
+    # the department's own swing only when the whole department is in view
+    department = not (team or region)
+    if not any(
+        marked(r, min_deals=min_deals, min_activities=min_activities)
+        and (department if r["is_total"] else keep is None or r["group_id"] in keep)
+        for r in rows
+    ):
+        return []
+    days, days_prev = period_days(inp.as_of, cast("Period", period))
+    return trend_findings(
+        rows,
+        inp,
+        by=by,
+        period=period,
+        ratio=days / days_prev,
+        avg_won=won_average(inp.deals, as_of=inp.as_of),
+        min_deals=min_deals,
+        min_activities=min_activities,
+        keep=keep,
+        department=department,
     )
 
 

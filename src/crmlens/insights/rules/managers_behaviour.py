@@ -21,6 +21,7 @@ from crmlens.insights.rules._managers import (
 from crmlens.insights.rules._money import both, money, pct
 
 if TYPE_CHECKING:
+    from crmlens.analytics.business_hours import BusinessHours
     from crmlens.warehouse import Warehouse
 
 ITEM_NAMES = {
@@ -43,6 +44,63 @@ def parse_hours(text: str | float) -> float:
         )
     value = float(m.group(1).replace(",", "."))
     return value * {"m": 1 / 60, "h": 1.0, "d": 24.0, "": 1.0}[m.group(2)]
+
+
+_DAY_NAMES = {
+    **{d: i for i, d in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
+    **{d: i for i, d in enumerate(("пн", "вт", "ср", "чт", "пт", "сб", "вс"))},
+    **{str(i + 1): i for i in range(7)},
+}
+
+
+def _clock(text: str, option: str) -> dt.time:
+    m = re.fullmatch(r"(\d{1,2})(?:[:.](\d{2}))?", text.strip())
+    if not m or int(m.group(1)) > 24 or int(m.group(2) or 0) > 59:
+        raise InputError(
+            f"{option} {text!r} is not a time of day", reason="use e.g. 9 or 9:30"
+        )
+    hour, minute = int(m.group(1)), int(m.group(2) or 0)
+    if hour == 24 and minute == 0:
+        return dt.time.max  # the end of the day
+    if hour == 24:
+        raise InputError(f"{option} {text!r} is after midnight", reason="use e.g. 18")
+    return dt.time(hour, minute)
+
+
+def parse_business_hours(hours: str = "9-18", days: str = "mon-fri") -> BusinessHours:
+    """A business calendar from ``--work-hours 9-18`` and ``--work-days mon-fri``.
+
+    Hours are ``H[:MM]-H[:MM]``; days are names (mon…sun or пн…вс, or 1…7 with Monday
+    = 1), listed with commas and/or given as ranges: ``mon-fri``, ``mon-thu,sat``.
+
+    >>> parse_business_hours("9:30-18", "mon-fri,sun").describe()
+    'mon,tue,wed,thu,fri,sun 09:30-18:00'
+    """
+    from crmlens.analytics.business_hours import BusinessHours
+
+    parts = hours.replace("–", "-").split("-")
+    if len(parts) != 2:
+        raise InputError(
+            f"--work-hours {hours!r} is not a range",
+            reason="use e.g. 9-18 or 9:30-18:00",
+        )
+    start, end = (_clock(p, "--work-hours") for p in parts)
+    chosen: set[int] = set()
+    for item in days.lower().replace("–", "-").split(","):
+        ends = [e.strip() for e in item.split("-")]
+        if len(ends) > 2 or any(e not in _DAY_NAMES for e in ends):
+            raise InputError(
+                f"--work-days {days!r}: {item.strip()!r} is not a day or a range of days",
+                reason="use e.g. mon-fri or mon,wed,fri",
+            )
+        first, last = _DAY_NAMES[ends[0]], _DAY_NAMES[ends[-1]]
+        span = (
+            range(first, last + 1)
+            if first <= last
+            else [*range(first, 7), *range(last + 1)]
+        )
+        chosen.update(span)
+    return BusinessHours(start=start, end=end, days=frozenset(chosen))
 
 
 @register("managers_checklist", "Call-quality checklist items against deal outcomes")
@@ -145,11 +203,19 @@ def response(
     sla: str | float = "1h",
     by: str = "manager",
     min_leads: int = 50,
+    business_hours: bool = False,
+    work_hours: str | None = None,
+    work_days: str | None = None,
     team: str | None = None,
     region: str | None = None,
     **_: Any,
 ) -> AnalysisResult:
-    """Median/p90 first response, share over SLA per manager; conversion by bucket."""
+    """Median/p90 first response, share over SLA per manager; conversion by bucket.
+
+    With `business_hours` (or any of `work_hours`, `work_days`) response times and the
+    SLA count only working time: `work_hours` ``"9-18"`` and `work_days` ``"mon-fri"``
+    by default.
+    """
     from crmlens.analytics import managers_activity as ma
     from crmlens.analytics.managers import next_midnight
 
@@ -158,8 +224,13 @@ def response(
             f"unknown --by {by!r}", reason="use manager, bucket or workload"
         )
     sla_hours = parse_hours(sla)
+    calendar = None
+    if business_hours or work_hours or work_days:
+        calendar = parse_business_hours(work_hours or "9-18", work_days or "mon-fri")
     inp = inputs(wh, as_of=as_of, date_from=date_from, team=team, region=region)
-    resp = ma.first_response(wh.leads, wh.activities, as_of=inp.as_of)
+    resp = ma.first_response(
+        wh.leads, wh.activities, as_of=inp.as_of, calendar=calendar
+    )
     if inp.date_from is not None:
         resp = resp.filter(
             resp.created_at >= next_midnight(inp.date_from - dt.timedelta(days=1))
@@ -168,25 +239,34 @@ def response(
         ma.response_by_manager(resp, sla_hours=sla_hours).to_pyarrow(), inp
     )
     buckets = ma.response_buckets(resp).to_pyarrow()
-    findings = _slow_findings(records(per), inp, sla_hours, min_leads)
+    findings = _slow_findings(records(per), inp, sla_hours, min_leads, calendar)
     value = won_average(inp.deals, as_of=inp.as_of) * company_win_rate(
         inp.deals, as_of=inp.as_of
     )
-    findings += _speed_findings(records(buckets), inp, value)
+    findings += _speed_findings(records(buckets), inp, value, calendar)
     rows = per if by == "manager" else buckets
     if by == "workload":
         loads = ma.workload_at_arrival(resp, inp.deals, as_of=inp.as_of)
         rows = ma.response_by_workload(loads).to_pyarrow()
     return AnalysisResult(
         "managers_response",
-        inp.params(sla_hours=sla_hours, by=by, min_leads=min_leads),
+        inp.params(
+            sla_hours=sla_hours,
+            by=by,
+            min_leads=min_leads,
+            business_hours=calendar.describe() if calendar else None,
+        ),
         rows,
         findings,
     )
 
 
 def _slow_findings(
-    rows: list[dict[str, Any]], inp: Inputs, sla_hours: float, min_leads: int
+    rows: list[dict[str, Any]],
+    inp: Inputs,
+    sla_hours: float,
+    min_leads: int,
+    calendar: BusinessHours | None = None,
 ) -> list[Finding]:
     meds = sorted(
         r["median_first_response_hours"]
@@ -196,6 +276,7 @@ def _slow_findings(
     if len(meds) < 3:
         return []
     typical = meds[len(meds) // 2]
+    h_ru, h_en = ("ч рабочего времени", "business h") if calendar else ("ч", "h")
     out = []
     for r in rows:
         med = r["median_first_response_hours"]
@@ -219,12 +300,12 @@ def _slow_findings(
                 impact=None,
                 period=inp.as_of.isoformat(),
                 text=both(
-                    f"{who} отвечает на новые заявки в среднем через {med:.1f} ч (медиана), "
-                    f"у остальных — {typical:.1f} ч; {pct(r['over_sla_rate'], 'ru')} заявок "
-                    f"позже нормы {sla_hours:g} ч.",
-                    f"{who} answers new leads after {med:.1f} h (median) against {typical:.1f} h "
-                    f"for the others; {pct(r['over_sla_rate'], 'en')} of leads wait longer than "
-                    f"the {sla_hours:g} h SLA.",
+                    f"{who} отвечает на новые заявки в среднем через {med:.1f} {h_ru} "
+                    f"(медиана), у остальных — {typical:.1f} {h_ru}; "
+                    f"{pct(r['over_sla_rate'], 'ru')} заявок позже нормы {sla_hours:g} {h_ru}.",
+                    f"{who} answers new leads after {med:.1f} {h_en} (median) against "
+                    f"{typical:.1f} {h_en} for the others; {pct(r['over_sla_rate'], 'en')} of "
+                    f"leads wait longer than the {sla_hours:g} {h_en} SLA.",
                 ),
                 action=both(
                     "Передайте часть входящих заявок коллегам и включите напоминание о "
@@ -242,7 +323,10 @@ def _slow_findings(
 
 
 def _speed_findings(
-    rows: list[dict[str, Any]], inp: Inputs, deal_value: float
+    rows: list[dict[str, Any]],
+    inp: Inputs,
+    deal_value: float,
+    calendar: BusinessHours | None = None,
 ) -> list[Finding]:
     fast = [r for r in rows if r["bucket"] in ("<15m", "15m-1h")]
     slow = [r for r in rows if r["bucket"] in ("1-4h", "4-24h", ">24h")]
@@ -255,6 +339,9 @@ def _speed_findings(
     if p1 - p2 < 0.02 or (p1 - p2) / max(se, 1e-9) < 3:
         return []
     lost = (p1 - p2) * n2
+    hour_ru, hour_en = (
+        ("рабочего часа", "a business hour") if calendar else ("часа", "an hour")
+    )
     return [
         Finding(
             analysis="managers_response",
@@ -267,11 +354,11 @@ def _speed_findings(
             impact=round(lost * deal_value, 2),
             period=inp.as_of.isoformat(),
             text=both(
-                f"Заявки, на которые ответили в течение часа, превращаются в сделку в "
+                f"Заявки, на которые ответили в течение {hour_ru}, превращаются в сделку в "
                 f"{pct(p1, 'ru')} случаев, позже — в {pct(p2, 'ru')}; медленные ответы стоили "
                 f"около {lost:.0f} сделок.",
-                f"Leads answered within an hour become deals {pct(p1, 'en')} of the time, later "
-                f"ones {pct(p2, 'en')}; slow answers cost about {lost:.0f} deals.",
+                f"Leads answered within {hour_en} become deals {pct(p1, 'en')} of the time, "
+                f"later ones {pct(p2, 'en')}; slow answers cost about {lost:.0f} deals.",
             ),
             action=both(
                 "Введите норму ответа 1 час и ежедневный контроль неотвеченных заявок.",
