@@ -46,6 +46,8 @@ from crmlens.analytics._checks import require_columns
 ValueBasis = Literal["margin", "amount"]
 VALUE_BASES: tuple[ValueBasis, ...] = ("margin", "amount")
 ORDER_COLUMNS = ("account_id", "order_date", "amount")
+#: Exact sums of money (to a millionth): see :func:`clv_summary`.
+MONEY = "decimal(38, 6)"
 SUMMARY_COLUMNS = (
     "account_id",
     "orders_count",
@@ -121,11 +123,20 @@ def transaction_days(
     v = order_values(orders, value_basis=value_basis)
     v = v.filter(v.order_date <= as_of)
     buy = v.amount >= 0
-    return v.group_by("account_id", "order_date").aggregate(
-        purchases_count=buy.cast("int64").sum(),
-        purchase_value=buy.ifelse(v.value, 0.0).sum(),
-        net_value=v.value.sum(),
+    same = value_basis == "amount" or "cost" not in orders.columns  # value = amount
+    days = v.group_by("account_id", "order_date").aggregate(
+        purchases_count=v.amount.count(where=buy),
+        purchase_value=v.value.sum(where=buy),
         net_amount=v.amount.sum(),
+        **({} if same else {"net_value": v.value.sum()}),
+    )
+    return days.select(
+        "account_id",
+        "order_date",
+        "purchases_count",
+        purchase_value=days.purchase_value.fill_null(0.0),
+        net_value=days.net_amount if same else days.net_value,
+        net_amount=days.net_amount,
     )
 
 
@@ -159,23 +170,24 @@ def clv_summary(
     """
     days = transaction_days(orders, as_of=as_of, value_basis=value_basis)
     bought = days.purchases_count > 0
-    first = (
-        bought.ifelse(days.order_date, ibis.null("date"))
-        .min()
-        .over(ibis.window(group_by="account_id"))
-    )
-    days = days.mutate(first_day=first, is_purchase_day=bought)
-    repeat = days.is_purchase_day & (days.order_date != days.first_day)
+    # Days are unique per client, so the first purchase day's value is an arg-min and
+    # the repeat value the rest: two GROUP BYs, no window over the orders. The values
+    # are summed as decimals (6 places) so that the subtraction is exact: a client whose
+    # repeat days add up to 0 gets 0, not a rounding residue.
+    money = days.purchase_value.cast(MONEY)
     per = days.group_by("account_id").aggregate(
         orders_count=days.purchases_count.sum(),
-        first_order_date=days.first_day.min(),
-        last_order_date=days.is_purchase_day.ifelse(
-            days.order_date, ibis.null("date")
-        ).max(),
+        first_order_date=days.order_date.min(where=bought),
+        last_order_date=days.order_date.max(where=bought),
         revenue_amount=days.net_amount.sum(),
         historical_value=days.net_value.sum(),
-        frequency=repeat.cast("int64").sum(),
-        repeat_value=repeat.ifelse(days.purchase_value, 0.0).sum(),
+        purchase_days=days.purchases_count.count(where=bought),
+        purchase_value=money.sum(where=bought),
+        first_value=money.argmin(days.order_date, where=bought),
+    )
+    per = per.mutate(
+        frequency=per.purchase_days - 1,
+        repeat_value=(per.purchase_value - per.first_value).cast("float64"),
     )
     per = per.filter(per.first_order_date.notnull())
     unit = float(time_unit_days)

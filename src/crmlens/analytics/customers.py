@@ -71,6 +71,25 @@ def quintile_score(
     return ((worse * 5) // n + 1).cast("int64")
 
 
+def _histogram_scores(
+    t: ir.Table, column: str, score: str, *, higher_is_better: bool
+) -> ir.Table:
+    """Each distinct value of `column` with its :func:`quintile_score` as `score`.
+
+    From the value counts (a GROUP BY and a running sum over the distinct values), so a
+    column with few distinct values is scored without ranking every row.
+    """
+    total = t.aggregate(_rows=t[column].count())
+    hist = t.group_by(_value=t[column]).agg(_count=t[column].count())
+    order = hist._value if higher_is_better else ibis.desc(hist._value)
+    hist = hist.mutate(_worse=hist._count.cumsum(order_by=order) - hist._count)
+    hist = hist.cross_join(total)
+    return hist.select(
+        **{f"_{score}_value": hist._value},
+        **{score: ((hist._worse * 5) // hist._rows + 1).cast("int64")},
+    )
+
+
 def rfm_scores(orders: ir.Table, *, as_of: dt.date, window_days: int = 365) -> ir.Table:
     """RFM per client: recency, frequency and money in the `window_days` before `as_of`.
 
@@ -95,15 +114,19 @@ def rfm_scores(orders: ir.Table, *, as_of: dt.date, window_days: int = 365) -> i
     per_client = per_client.filter(_.frequency > 0)
     days = ibis.literal(as_of).delta(per_client.last_order, unit="day")
     scored = per_client.mutate(days_since_last_order=days.cast("int64"))
-    scored = scored.mutate(
-        r_score=quintile_score(scored.days_since_last_order, higher_is_better=False),
-        f_score=quintile_score(scored.frequency),
-        m_score=quintile_score(scored.monetary),
+    # Recency (at most window_days + 1 values) and frequency take few distinct values:
+    # their scores come from a histogram (a GROUP BY) joined back, which is cheaper than
+    # ranking every client; money is continuous and ranked.
+    recency = _histogram_scores(
+        scored, "days_since_last_order", "r_score", higher_is_better=False
     )
+    frequency = _histogram_scores(scored, "frequency", "f_score", higher_is_better=True)
+    scored = scored.join(
+        recency, scored.days_since_last_order == recency._r_score_value
+    ).join(frequency, scored.frequency == frequency._f_score_value)
+    scored = scored.mutate(m_score=quintile_score(scored.monetary))
     return scored.mutate(
-        rfm_score=_.r_score.cast("string")
-        + _.f_score.cast("string")
-        + _.m_score.cast("string"),
+        rfm_score=(_.r_score * 100 + _.f_score * 10 + _.m_score).cast("string"),
         segment=rfm_segment(_.r_score, _.f_score),
     ).select(
         "account_id", "days_since_last_order", "frequency", "monetary",
@@ -162,6 +185,15 @@ def _period_index(day: ir.DateValue, period: str) -> ir.IntegerValue:
         return month_index(day)
     if period == "quarter":
         return (day.year() * 4 + (day.month() - 1) // 3).cast("int64")
+    raise ValueError(f"unknown period {period!r}: use month or quarter")
+
+
+def _period_number(day: dt.date, period: str) -> int:
+    """:func:`_period_index` of a Python date."""
+    if period == "month":
+        return day.year * 12 + day.month - 1
+    if period == "quarter":
+        return day.year * 4 + (day.month - 1) // 3
     raise ValueError(f"unknown period {period!r}: use month or quarter")
 
 
@@ -267,6 +299,13 @@ def cohorts(
     cohort's clients in that period (cancellations subtracted). Returns dated before a
     client's first purchase (of purchases made before the data begins) are left out.
 
+    How it is computed (one scan of orders, no distinct count): per client, one pass
+    records its first purchase period and the set of periods with a purchase as bits of
+    an integer (one 62-bit word per 62 periods counted back from `as_of`); the clients of
+    a cell are then the set bits, and the revenue a join of the orders with the
+    client's cohort. This avoids counting distinct (client, period) pairs, which costs a
+    hash table as large as the orders.
+
     Returns
     -------
     ir.Table
@@ -275,16 +314,29 @@ def cohorts(
         revenue_per_client (revenue / cohort_size) — one row per cohort and period with
         orders; the web draws it as a heatmap.
     """
-    dated = orders_until(orders, as_of=as_of).mutate(
-        p=_period_index(_.order_date, period)
+    last = _period_number(as_of, period)
+    dated = orders_until(orders, as_of=as_of).select(
+        "account_id", "amount", p=_period_index(_.order_date, period)
     )
-    first = dated.filter(_.amount > 0).group_by("account_id").agg(cohort_p=_.p.min())
+    words = _purchase_words(dated, last)
+    first = (
+        words.group_by("account_id")
+        .agg(cohort_p=_.first_p.min())
+        .filter(_.cohort_p.notnull())
+    )
     sizes = first.group_by("cohort_p").agg(cohort_size=_.count().cast("int64"))
     joined = dated.join(first, "account_id")
-    joined = joined.filter(joined.p >= joined.cohort_p)
-    cells = joined.group_by("cohort_p", "p").agg(
-        clients=joined.account_id.nunique(where=joined.amount > 0).cast("int64"),
-        revenue=joined.amount.sum(),
+    revenue = (
+        joined.filter(joined.p >= joined.cohort_p)
+        .group_by("cohort_p", "p")
+        .agg(revenue=_.amount.sum())
+    )
+    clients = _clients_from_words(words, first, last)
+    cells = revenue.left_join(clients, ["cohort_p", "p"]).select(
+        revenue.cohort_p,
+        revenue.p,
+        revenue.revenue,
+        clients=clients.clients.fill_null(0),
     )
     cells = cells.join(sizes, "cohort_p")
     return cells.mutate(
@@ -297,3 +349,33 @@ def cohorts(
         "cohort", "period_index", "period_start", "cohort_size", "clients",
         "retention_rate", "revenue", "revenue_per_client",
     ).order_by("cohort", "period_index")  # fmt: skip
+
+
+#: Periods per word of the purchase bit set (bit 62 and the sign bit stay clear).
+WORD_BITS = 62
+
+
+def _purchase_words(dated: ir.Table, last: int) -> ir.Table:
+    """Per client and word: first purchase period and the purchase periods as bits.
+
+    Bit b of word w stands for period ``last - (w * WORD_BITS + b)``.
+    """
+    buy = dated.amount > 0
+    back = last - dated.p
+    one = ibis.literal(1).cast("int64")  # a 64-bit 1 (Spark's literal 1 is 32-bit)
+    return dated.group_by("account_id", w=back // WORD_BITS).agg(
+        first_p=dated.p.min(where=buy),
+        mask=(one << (back % WORD_BITS)).bit_or(where=buy),
+    )
+
+
+def _clients_from_words(words: ir.Table, first: ir.Table, last: int) -> ir.Table:
+    """cohort_p, p, clients: the set bits of every client's words, counted per cell."""
+    bits = (
+        words.filter(_.mask.notnull())
+        .join(first, "account_id")
+        .mutate(b=ibis.range(0, WORD_BITS).unnest())
+    )
+    bits = bits.mutate(p=last - (bits.w * WORD_BITS + bits.b))
+    bits = bits.filter(((bits.mask >> bits.b) & 1) == 1, bits.p >= bits.cohort_p)
+    return bits.group_by("cohort_p", "p").agg(clients=_.count().cast("int64"))

@@ -38,4 +38,19 @@ def spark_session() -> SparkSession:
         .getOrCreate()
     )
     _SESSION.sparkContext.setLogLevel("ERROR")
+    _teach_ibis_bit_or()
     return _SESSION
+
+
+def _teach_ibis_bit_or() -> None:
+    """Compile Ibis' ``bit_or`` aggregate to Spark SQL's ``bit_or`` (Spark >= 3.0).
+
+    Ibis' PySpark compiler has no rule for it although Spark has the function (ibis'
+    Databricks compiler, a subclass, maps it the same way); buyer cohorts use it.
+    """
+    from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+
+    def visit_BitOr(self: Any, op: Any, *, arg: Any, where: Any) -> Any:
+        return self.agg.bit_or(arg, where=where)
+
+    PySparkCompiler.visit_BitOr = visit_BitOr  # type: ignore[method-assign]
