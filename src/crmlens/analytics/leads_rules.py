@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from crmlens.analytics.scoring import ScoredLeads, top_reasons
 from crmlens.analytics.scoring_models import (
     EMPTY,
     TARGET,
-    category_values,
+    category_codes,
     pow2_lower,
 )
-from crmlens.errors import InputError
+from crmlens.errors import InputError, NotFittedError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,27 +66,60 @@ class RuleModel:
                 model.numbers.setdefault(row["attribute"], {})[key] = pts
         return model
 
-    def points(self, frame: pd.DataFrame) -> np.ndarray:
-        """Total points of each lead (attributes missing from `frame` give 0)."""
-        total = np.zeros(len(frame))
+    @property
+    def attributes(self) -> list[str]:
+        """The attributes the file gives points for (categories, then numbers)."""
+        return [
+            *self.categories,
+            *(a for a in self.numbers if a not in self.categories),
+        ]
+
+    def point_matrix(self, frame: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+        """Points of each lead per attribute of the file that `frame` has.
+
+        Returns the attribute names and a (leads × attributes) matrix; a category value
+        the file does not list gets its ``(other)`` points (0 when absent), a number its
+        bin's points, or ``(other)``.
+        """
+        names, cols = [], []
         for attr, table in self.categories.items():
             if attr in frame.columns:
-                values = category_values(frame[attr])
-                other = table.get("(other)", 0)
-                total += np.array([table.get(v, other) for v in values], dtype=float)
+                names.append(attr)
+                cols.append(_lookup(*category_codes(frame[attr]), table))
         for attr, table in self.numbers.items():
             if attr in frame.columns:
                 lower = pow2_lower(
                     frame[attr].to_numpy(dtype="float64", na_value=np.nan)
                 )
-                keys = np.where(np.isnan(lower), EMPTY, [f"{v:g}" for v in lower])
-                total += np.array([table.get(k, 0) for k in keys], dtype=float)
-        return total
+                names.append(attr)
+                cols.append(_lookup_bins(lower, table))
+        matrix = np.column_stack(cols) if cols else np.zeros((len(frame), 0))
+        return names, matrix
 
-    def fit(
-        self, frame: pd.DataFrame, *, shares: tuple[float, float] = (0.2, 0.3)
-    ) -> RuleModel:
-        """Fit the logistic map and A/B thresholds (top shares) on labelled leads."""
+    def check_no_leakage(self) -> RuleModel:
+        """Refuse points on outcome fields and on fields filled in while it is worked."""
+        from crmlens.analytics.leads import is_later, is_leaky
+        from crmlens.analytics.scoring import LeakageError
+
+        bad = [a for a in self.attributes if is_leaky(a) or is_later(a)]
+        if bad:
+            raise LeakageError(
+                f"the rule file gives points for {', '.join(bad)}, known only after "
+                "the lead's outcome",
+                reason="remove them from the rule file",
+            )
+        return self
+
+    def missing(self, columns: list[str]) -> list[str]:
+        """Attributes of the file that are not among `columns` (they give 0 points)."""
+        return [a for a in self.attributes if a not in columns]
+
+    def points(self, frame: pd.DataFrame) -> np.ndarray:
+        """Total points of each lead (attributes missing from `frame` give 0)."""
+        return np.asarray(self.point_matrix(frame)[1].sum(axis=1), dtype=float)
+
+    def calibrate(self, frame: pd.DataFrame) -> RuleModel:
+        """Fit only the logistic map from points to probability on labelled leads."""
         from sklearn.linear_model import LogisticRegression
 
         pts = self.points(frame)
@@ -96,6 +130,17 @@ class RuleModel:
                 "intercept": float(lr.intercept_[0]),
                 "slope": float(lr.coef_[0][0]),
             }
+        elif len(y):
+            rate = min(max(float(y.mean()), 1e-6), 1 - 1e-6)
+            self.calibration = {"intercept": math.log(rate / (1 - rate)), "slope": 0.0}
+        return self
+
+    def fit(
+        self, frame: pd.DataFrame, *, shares: tuple[float, float] = (0.2, 0.3)
+    ) -> RuleModel:
+        """Fit the logistic map and A/B thresholds (top shares) on labelled leads."""
+        self.calibrate(frame)
+        pts = self.points(frame)
         if len(pts):
             self.thresholds = {
                 "A": float(np.quantile(pts, 1 - shares[0])),
@@ -103,21 +148,61 @@ class RuleModel:
             }
         return self
 
+    def _check(self) -> None:
+        if not self.calibration:
+            raise NotFittedError(type(self).__name__)
+
+    def proba_of_points(self, pts: np.ndarray) -> np.ndarray:
+        """Probability of point totals through the logistic map."""
+        self._check()
+        z = self.calibration["intercept"] + self.calibration["slope"] * pts
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -700, 700))))
+
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Probability from points through the logistic map."""
-        z = self.calibration["intercept"] + self.calibration["slope"] * self.points(
-            frame
-        )
-        return 1.0 / (1.0 + np.exp(-z))
+        return self.proba_of_points(self.points(frame))
 
-    def grades(self, frame: pd.DataFrame) -> np.ndarray:
+    def grades_of_points(self, pts: np.ndarray) -> np.ndarray:
         """A when points ≥ thresholds['A'], B when ≥ thresholds['B'], else C."""
-        pts = self.points(frame)
         return np.where(
             pts >= self.thresholds["A"],
             "A",
             np.where(pts >= self.thresholds["B"], "B", "C"),
         ).astype(object)
+
+    def grades(self, frame: pd.DataFrame) -> np.ndarray:
+        """A when points ≥ thresholds['A'], B when ≥ thresholds['B'], else C."""
+        return self.grades_of_points(self.points(frame))
+
+    def score(self, frame: pd.DataFrame, *, default_amount: float) -> RuleScores:
+        """Points, probability, expected value, grade and top-3 rules of every lead.
+
+        Expected value = probability × potential amount (`default_amount` when empty);
+        the reasons are the three attributes with the most points (by absolute value).
+        """
+        names, matrix = self.point_matrix(frame)
+        pts = matrix.sum(axis=1)
+        proba = self.proba_of_points(pts)
+        if "potential_amount" in frame.columns:
+            amount = frame["potential_amount"].to_numpy(
+                dtype="float64", na_value=np.nan
+            )
+            amount = np.where(np.isnan(amount), default_amount, amount)
+        else:
+            amount = np.full(len(frame), default_amount)
+        idx = top_reasons(matrix, 3)
+        weights = np.take_along_axis(matrix, np.maximum(idx, 0), axis=1)
+        return RuleScores(
+            names,
+            pts,
+            ScoredLeads(
+                proba,
+                proba * amount,
+                self.grades_of_points(pts),
+                idx,
+                np.where(idx < 0, 0.0, weights),
+            ),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the YAML file."""
@@ -132,31 +217,90 @@ class RuleModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RuleModel:
-        """Read a rule file's data, naming what is wrong."""
+        """Read a rule file's data, naming what is wrong.
+
+        A file without ``calibration`` gives a model to :meth:`calibrate` first.
+        """
         if not isinstance(data, dict) or data.get("version") != 1:
             raise InputError("not a crmlens rule file", reason="expected version: 1")
         try:
-            return cls(
-                {
-                    a: {str(k): int(v) for k, v in t.items()}
-                    for a, t in (data.get("categories") or {}).items()
-                },
-                {
-                    a: {str(k): int(v) for k, v in t.items()}
-                    for a, t in (data.get("numbers") or {}).items()
-                },
+            model = cls(
+                _tables(data.get("categories")),
+                _tables(data.get("numbers")),
                 {k: float(v) for k, v in data["thresholds"].items()},
-                {
-                    k: float(v)
-                    for k, v in (
-                        data.get("calibration") or {"intercept": 0.0, "slope": 0.1}
-                    ).items()
-                },
+                {k: float(v) for k, v in (data.get("calibration") or {}).items()},
             )
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise InputError(
-                f"bad rule file: {e}", reason="points must be whole numbers"
+                f"bad rule file: {e}",
+                reason="points must be whole numbers; thresholds need A and B",
             ) from e
+        if not {"A", "B"} <= set(model.thresholds):
+            raise InputError(
+                "bad rule file: thresholds need A and B",
+                reason="e.g. thresholds: {A: 12, B: 0}",
+            )
+        if model.thresholds["A"] < model.thresholds["B"]:
+            raise InputError(
+                "bad rule file: threshold A is below threshold B",
+                reason="A leads need at least as many points as B leads",
+            )
+        if model.calibration and not {"intercept", "slope"} <= set(model.calibration):
+            raise InputError(
+                "bad rule file: calibration needs intercept and slope",
+                reason="or leave calibration out to learn it from the labelled leads",
+            )
+        return model
+
+
+@dataclass(frozen=True)
+class RuleScores:
+    """Rule scores of a set of leads: attributes used, points and the scores."""
+
+    attributes: list[str]
+    points: np.ndarray
+    scored: ScoredLeads
+
+
+def _tables(raw: Any) -> dict[str, dict[str, int]]:
+    if raw is None:
+        return {}
+    out = {}
+    for attr, table in raw.items():
+        points = {}
+        for k, v in (table or {}).items():
+            if isinstance(v, bool) or float(v) != int(v):
+                raise ValueError(f"{attr}: {k}: {v!r} is not a whole number")
+            points[_key(k)] = int(v)
+        out[str(attr)] = points
+    return out
+
+
+def _key(k: Any) -> str:
+    """A YAML key as the value strings of signals (true/false, 512 for 512.0)."""
+    if isinstance(k, bool):
+        return "true" if k else "false"
+    if isinstance(k, float):
+        return f"{k:g}"
+    return EMPTY if k is None else str(k)
+
+
+def _lookup(codes: np.ndarray, labels: np.ndarray, table: dict[str, int]) -> np.ndarray:
+    """Points of category values (``(other)`` for values the table does not list)."""
+    other = float(table.get("(other)", 0))
+    points = np.array([float(table.get(str(v), other)) for v in labels], dtype=float)
+    return points[codes]
+
+
+def _lookup_bins(lower: np.ndarray, table: dict[str, int]) -> np.ndarray:
+    """Points of numbers by the lower edge of their bin (NaN: ``(empty)``)."""
+    import pandas as pd
+
+    other = float(table.get("(other)", 0))
+    codes, uniq = pd.factorize(lower, use_na_sentinel=True)
+    keys = [f"{v:g}" for v in uniq] + [EMPTY]
+    points = np.array([float(table.get(k, other)) for k in keys], dtype=float)
+    return points[np.where(codes < 0, len(keys) - 1, codes)]
 
 
 def _is_number_attr(signals: list[dict[str, Any]], attr: str) -> bool:

@@ -48,6 +48,29 @@ def category_values(series: pd.Series) -> np.ndarray:
     return np.asarray(series.astype("string").fillna(EMPTY).astype(object))
 
 
+def category_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and labels of a column: ``labels[codes]`` equals :func:`category_values`.
+
+    Factorises first and converts only the distinct values, so a column of millions
+    of leads with a few dozen values costs one hashing pass.
+    """
+    import pandas as pd
+
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    labels = category_values(pd.Series(uniques, dtype=series.dtype))
+    labels = np.append(labels, np.array([EMPTY], dtype=object))
+    return np.where(codes < 0, len(labels) - 1, codes), labels
+
+
+def value_counts(values: np.ndarray) -> pd.Series:
+    """Leads per value, most frequent first (ties: values in ascending order)."""
+    import pandas as pd
+
+    counts = pd.Series(values, dtype=object).value_counts(sort=False, dropna=False)
+    counts = counts.sort_index(kind="stable")
+    return counts.sort_values(ascending=False, kind="stable")
+
+
 def pow2_lower(values: np.ndarray) -> np.ndarray:
     """Lower edge of each value's power-of-two bin (NaN stays NaN); see number_bin."""
     x = np.asarray(values, dtype="float64")
@@ -56,14 +79,6 @@ def pow2_lower(values: np.ndarray) -> np.ndarray:
     lower = np.where(x >= 1, np.power(2.0, np.minimum(k, 47)), 0.0)
     lower = np.where(x < 0, -np.inf, lower)
     return np.where(np.isnan(x), np.nan, lower)
-
-
-def binned_strings(values: np.ndarray) -> np.ndarray:
-    """A number's bin as a category string ('(empty)' for NaN)."""
-    lower = pow2_lower(values)
-    out = np.array([f"{v:g}" for v in lower], dtype=object)
-    out[np.isnan(lower)] = EMPTY
-    return out
 
 
 def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
@@ -164,16 +179,38 @@ class Calibrator:
         return np.asarray(self.model_.predict_proba(raw.reshape(-1, 1))[:, 1])
 
 
-def _categorised(frame: pd.DataFrame, features: list[str]) -> dict[str, np.ndarray]:
-    out = {}
-    for f in features:
-        col = frame[f]
-        out[f] = (
-            binned_strings(col.to_numpy(dtype="float64", na_value=np.nan))
-            if col.dtype.kind in "iuf"
-            else category_values(col)
-        )
-    return out
+def _coded(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and labels of a field as the baselines see it (numbers by their bin)."""
+    import pandas as pd
+
+    if col.dtype.kind not in "iuf":
+        return category_codes(col)
+    lower = pow2_lower(col.to_numpy(dtype="float64", na_value=np.nan))
+    codes, uniq = pd.factorize(lower, use_na_sentinel=True)
+    labels = np.array([f"{v:g}" for v in uniq] + [EMPTY], dtype=object)
+    return np.where(codes < 0, len(labels) - 1, codes), labels
+
+
+def _counts(
+    codes: np.ndarray, labels: np.ndarray, y: np.ndarray
+) -> dict[str, tuple[float, float]]:
+    """(converted, not converted) leads per label that occurs."""
+    won = np.bincount(codes, weights=y.astype("float64"), minlength=len(labels))
+    all_ = np.bincount(codes, minlength=len(labels)).astype("float64")
+    table: dict[str, tuple[float, float]] = {}
+    for label, w, n in zip(labels, won, all_, strict=True):
+        if n > 0:
+            old_w, old_l = table.get(str(label), (0.0, 0.0))
+            table[str(label)] = (old_w + float(w), old_l + float(n - w))
+    return table
+
+
+def _per_lead(
+    codes: np.ndarray, labels: np.ndarray, lookup: dict[str, Any], default: Any
+) -> np.ndarray:
+    """``lookup[label]`` of every lead (`default` for labels not in it)."""
+    values = [lookup.get(str(label), default) for label in labels]
+    return np.asarray(values, dtype="float64")[codes]
 
 
 @dataclass
@@ -186,23 +223,20 @@ class SourceBaseline:
     def fit(self, frame: pd.DataFrame) -> SourceBaseline:
         """Count conversions per source."""
         y = frame[TARGET].to_numpy(dtype="float64")
-        values = category_values(frame[self.field])
         self.prior_ = float(y.mean())
-        rates = {}
-        for v in np.unique(values):
-            m = values == v
-            rates[v] = (y[m].sum() + self.prior_weight * self.prior_) / (
-                m.sum() + self.prior_weight
-            )
-        self.rates_ = rates
+        k = self.prior_weight
+        table = _counts(*category_codes(frame[self.field]), y)
+        self.rates_ = {
+            v: (won + k * self.prior_) / (won + lost + k)
+            for v, (won, lost) in table.items()
+        }
         return self
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Rate of each lead's source (the overall rate for an unseen source)."""
         if not hasattr(self, "rates_"):
             raise NotFittedError(type(self).__name__)
-        values = category_values(frame[self.field])
-        return np.array([self.rates_.get(v, self.prior_) for v in values])
+        return _per_lead(*category_codes(frame[self.field]), self.rates_, self.prior_)
 
 
 @dataclass
@@ -218,13 +252,9 @@ class NaiveBayesBaseline:
         feats = self.features or [c for c in frame.columns if c != TARGET]
         self.features_ = feats
         self.won_, self.lost_ = int(y.sum()), int((~y).sum())
-        self.tables_: dict[str, dict[str, tuple[float, float]]] = {}
-        for f, values in _categorised(frame, feats).items():
-            table = {}
-            for v in np.unique(values):
-                m = values == v
-                table[v] = (float(y[m].sum()), float((~y[m]).sum()))
-            self.tables_[f] = table
+        self.tables_: dict[str, dict[str, tuple[float, float]]] = {
+            f: _counts(*_coded(frame[f]), y) for f in feats
+        }
         return self
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
@@ -234,11 +264,12 @@ class NaiveBayesBaseline:
         s = self.smoothing
         log_won = np.full(len(frame), math.log(self.won_ + s))
         log_lost = np.full(len(frame), math.log(self.lost_ + s))
-        for f, values in _categorised(frame, self.features_).items():
+        for f in self.features_:
             table = self.tables_[f]
             k = len(table) + 1
-            won = np.array([table.get(v, (0.0, 0.0))[0] for v in values])
-            lost = np.array([table.get(v, (0.0, 0.0))[1] for v in values])
+            codes, labels = _coded(frame[f])
+            won = _per_lead(codes, labels, {v: c[0] for v, c in table.items()}, 0.0)
+            lost = _per_lead(codes, labels, {v: c[1] for v, c in table.items()}, 0.0)
             log_won += np.log((won + s) / (self.won_ + s * k))
             log_lost += np.log((lost + s) / (self.lost_ + s * k))
         return 1.0 / (1.0 + np.exp(np.clip(log_lost - log_won, -700, 700)))

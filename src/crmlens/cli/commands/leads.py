@@ -84,9 +84,13 @@ def sources_command(
 @leads_app.command(
     "score",
     help="Score leads: calibrated probability, A/B/C grade by expected value and the top "
-    "three reasons.\n\nExamples:\n\n  crmlens leads score --backtest\n\n"
+    "three reasons — by the predictive model, or with --rules by a rule file (points "
+    "per value, grades by its thresholds; write one with crmlens leads rules --init)."
+    "\n\nExamples:\n\n  crmlens leads score --backtest\n\n"
     "  crmlens leads score --save model.joblib --export scores.xlsx\n\n"
-    "  crmlens leads score --model model.joblib --scope all -f csv",
+    "  crmlens leads score --model model.joblib --scope all -f csv\n\n"
+    "  crmlens leads score --rules lead_rules.yaml --export scores.csv\n\n"
+    "  crmlens leads score --backtest --rules lead_rules.yaml",
 )
 def score_command(
     warehouse: WarehouseOpt = None,
@@ -106,6 +110,13 @@ def score_command(
     ] = None,
     save: Annotated[
         str | None, typer.Option(help="Save the trained model here.")
+    ] = None,
+    rules: Annotated[
+        str | None,
+        typer.Option(
+            "--rules",
+            help="Grade by this YAML rule file (with --backtest: add its row).",
+        ),
     ] = None,
     export: Annotated[
         str | None,
@@ -140,6 +151,7 @@ def score_command(
         cutoff=cutoff,
         model_path=model,
         save=save,
+        rules=rules,
         export=export,
         scope=scope,
         shares=(share_a, share_b),

@@ -1,12 +1,14 @@
-"""Lead scoring as analyses: ``leads_score`` (grades, backtest, export) and ``leads_rules``.
+"""Lead scoring as an analysis: ``leads_score`` (grades, backtest, export).
 
 Training and scoring run on the per-lead table materialised from the warehouse
 (:func:`crmlens.analytics.leads.lead_frame`); models are saved with joblib beside a JSON
-file of their metadata.
+file of their metadata. ``leads score --rules FILE`` grades by a rule file instead
+(:mod:`crmlens.insights.rules._lead_rules`, which also registers ``leads_rules``).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from pathlib import Path
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from crmlens.analytics.leads import Attribute
+    from crmlens.analytics.leads_rules import RuleModel
     from crmlens.analytics.scoring import LeadScorer, ScoredLeads
     from crmlens.warehouse import Warehouse
 
@@ -33,15 +36,19 @@ Moment = Literal["arrival", "first_response"]
 def load_frame(
     wh: Warehouse, day: dt.date, *, moment: Moment, exclude: tuple[str, ...]
 ) -> tuple[pd.DataFrame, list[Attribute]]:
-    """The per-lead table (features known at `moment`) and its attributes."""
+    """The per-lead table (features known at `moment`) and its attributes.
+
+    Ordered by created_at, then lead_id: the time split of the model reads it in that
+    order without sorting again.
+    """
     from crmlens.analytics.leads import lead_attributes, lead_frame
     from crmlens.insights.rules.leads import outcomes
 
     attrs = lead_attributes(
         wh.leads, with_response=moment == "first_response", exclude=exclude
     )
-    frame = lead_frame(outcomes(wh, day), attrs).to_pyarrow().to_pandas()
-    return frame, attrs
+    rows = lead_frame(outcomes(wh, day), attrs).order_by(["created_at", "lead_id"])
+    return rows.to_pyarrow().to_pandas(), attrs
 
 
 def excluded_columns(wh: Warehouse, attrs: list[Attribute]) -> list[str]:
@@ -72,8 +79,14 @@ def backtest(
     seed: int,
     shares: tuple[float, float],
     moment: Moment,
+    rule_file: RuleModel | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Metrics of the model, the rule model and both baselines on the held-out leads."""
+    """Metrics of the model, the rule model and both baselines on the held-out leads.
+
+    `rule_file` adds the row "rules (file)": the file's points, with the map from
+    points to probability refitted on the training leads (the file's own map may have
+    been fitted on leads after the cut-off).
+    """
     from crmlens.analytics.scoring import LeadScorer, time_split
     from crmlens.analytics.scoring_models import (
         NaiveBayesBaseline,
@@ -107,6 +120,8 @@ def backtest(
             train[[*feats, "is_converted"]]
         ),
     }
+    if rule_file is not None:
+        models["rules (file)"] = copy.deepcopy(rule_file).calibrate(train)
     y = test["is_converted"].to_numpy(dtype="float64")
     rows = []
     for name, model in models.items():
@@ -202,7 +217,7 @@ def reason_texts(
                 continue
             f = features[idx]
             lab_ru, lab_en = names.get(f, (f, f))
-            value = _show(cols[f][i])
+            value = show_value(cols[f][i])
             up = w > 0
             ru.append(f"{lab_ru} = {value} {'повышает' if up else 'снижает'} шанс")
             en.append(f"{lab_en} = {value} {'raises' if up else 'lowers'} the chance")
@@ -211,7 +226,8 @@ def reason_texts(
     return ru_all, en_all
 
 
-def _show(v: Any) -> str:
+def show_value(v: Any) -> str:
+    """A lead's value as reasons show it ('—' for empty, 1,200 for large numbers)."""
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return "—"
     if isinstance(v, float):
@@ -223,24 +239,40 @@ def scored_rows(
     frame: pd.DataFrame, scorer: LeadScorer, names: dict[str, tuple[str, str]]
 ) -> pa.Table:
     """lead_id, created_at, source, grade, probability, expected_value, reasons."""
-    import pyarrow as pa
-
     scored = scorer.score(frame)
     ru, en = reason_texts(scored, frame, scorer.features_, names)
+    return leads_table(frame, scored, ru, en)
+
+
+def leads_table(
+    frame: pd.DataFrame,
+    scored: ScoredLeads,
+    ru: list[str],
+    en: list[str],
+    *,
+    points: np.ndarray | None = None,
+) -> pa.Table:
+    """Rows of scored leads: grade A first, then by expected value (``points``: rules)."""
+    import pyarrow as pa
+
     source = frame["source"] if "source" in frame.columns else [None] * len(frame)
-    table = pa.table(
-        {
-            "lead_id": frame["lead_id"].astype(str).tolist(),
-            "created_at": pa.array(frame["created_at"]),
-            "source": pa.array(source, type=pa.string()),
-            "grade": scored.grade.tolist(),
-            "probability": np.round(scored.probability, 4),
-            "expected_value": np.round(scored.expected_value, 2),
-            "reasons_ru": ru,
-            "reasons_en": en,
-        }
+    columns: dict[str, Any] = {
+        "lead_id": frame["lead_id"].astype(str).tolist(),
+        "created_at": pa.array(frame["created_at"]),
+        "source": pa.array(source, type=pa.string()),
+        "grade": scored.grade.tolist(),
+    }
+    if points is not None:
+        columns["points"] = pa.array(np.round(points).astype("int64"))
+    columns.update(
+        probability=np.round(scored.probability, 4),
+        expected_value=np.round(scored.expected_value, 2),
+        reasons_ru=ru,
+        reasons_en=en,
     )
-    order = np.argsort(-scored.expected_value, kind="stable")
+    table = pa.table(columns)
+    rank = np.searchsorted(np.array(["A", "B", "C"]), scored.grade.astype(str))
+    order = np.lexsort((-scored.expected_value, rank))
     return table.take(pa.array(order))
 
 
@@ -300,6 +332,7 @@ def leads_score(
     backtest_only: bool = False,
     model_path: str | None = None,
     save: str | None = None,
+    rules: str | None = None,
     export: str | None = None,
     lang: str = "en",
     shares: tuple[float, float] = (0.2, 0.3),
@@ -310,14 +343,31 @@ def leads_score(
     cutoff: str | None = None,
     **_: Any,
 ) -> AnalysisResult:
-    """Score leads (or only backtest with `backtest_only`)."""
+    """Score leads by the predictive model or a rule file (`rules`), or backtest."""
     import pyarrow as pa
 
-    from crmlens.analytics.scoring import LeadScorer
+    from crmlens.analytics.leads import RESPONSE
+    from crmlens.insights.rules._lead_rules import read_rules
     from crmlens.insights.rules.leads import labels
 
+    if rules and (model_path or save):
+        raise InputError(
+            "--rules grades by a rule file; --model and --save are for the "
+            "predictive model",
+            reason="give either --rules or --model/--save",
+        )
     day = resolve_as_of(wh, as_of)
-    frame, attrs = load_frame(wh, day, moment=moment, exclude=tuple(exclude))
+    rule_model = read_rules(rules) if rules else None
+    with_response = moment == "first_response" or (
+        rule_model is not None and RESPONSE in rule_model.attributes
+    )
+    frame, attrs = load_frame(
+        wh,
+        day,
+        moment="first_response" if with_response else "arrival",
+        exclude=tuple(exclude),
+    )
+    attrs = [a for a in attrs if moment == "first_response" or a.name != RESPONSE]
     params: dict[str, Any] = {
         "as_of": day.isoformat(),
         "moment": moment,
@@ -333,87 +383,51 @@ def leads_score(
             seed=seed,
             shares=shares,
             moment=moment,
+            rule_file=rule_model,
         )
+        if rules:
+            info["rules_file"] = rules
         return AnalysisResult(
             "leads_score", {**params, **info}, pa.Table.from_pylist(rows)
         )
-    if model_path and not save:
-        scorer = load_model(Path(model_path))
-    else:
-        labelled = frame[frame["is_labelled"] == 1]
-        scorer = LeadScorer(
-            [a.name for a in attrs], moment=moment, seed=seed, grade_shares=shares
-        ).fit(labelled)
-        if save:
-            save_model(scorer, Path(save), [])
+    labelled = frame[frame["is_labelled"] == 1]
     chosen = frame[frame["is_labelled"] == 0] if scope == "open" else frame
     scope_used = scope if len(chosen) else "all"
-    chosen = chosen if len(chosen) else frame
-    rows = scored_rows(chosen.reset_index(drop=True), scorer, labels(wh))
-    if export:
-        export_scores(rows, Path(export), lang)
-    params.update(scope=scope_used, model=scorer.kind_, features=scorer.features_)
-    return AnalysisResult("leads_score", params, rows, [call_first_finding(rows, day)])
+    chosen = (chosen if len(chosen) else frame).reset_index(drop=True)
+    if rule_model is not None:
+        from crmlens.insights.rules._lead_rules import rule_scores
 
-
-@register(
-    "leads_rules", "Rule model of lead scoring: points per value", in_overview=False
-)
-def leads_rules(
-    wh: Warehouse,
-    *,
-    as_of: str | dt.date | None = None,
-    init: str | None = None,
-    file: str | None = None,
-    shares: tuple[float, float] = (0.2, 0.3),
-    exclude: tuple[str, ...] = (),
-    **_: Any,
-) -> AnalysisResult:
-    """Write a starting rule file from signals (`init`) or show a rule file's points."""
-    import pyarrow as pa
-    import yaml
-
-    from crmlens.analytics.leads import lead_signals
-    from crmlens.analytics.leads_rules import RuleModel
-    from crmlens.insights.rules.leads import outcomes
-
-    day = resolve_as_of(wh, as_of)
-    if init:
-        frame, attrs = load_frame(wh, day, moment="arrival", exclude=tuple(exclude))
-        signals = lead_signals(outcomes(wh, day), attrs).to_pyarrow().to_pylist()
-        model = RuleModel.from_signals(signals)
-        model.fit(frame[frame["is_labelled"] == 1], shares=shares)
-        Path(init).write_text(
-            yaml.safe_dump(model.to_dict(), allow_unicode=True, sort_keys=False)
-        )
-    elif file:
-        model = RuleModel.from_dict(yaml.safe_load(Path(file).read_text()))
+        table, info = rule_scores(rule_model, chosen, labelled, labels(wh))
+        params.update(scope=scope_used, rules_file=rules, **info)
+        params["moment"] = "first_response" if with_response else "arrival"
     else:
-        raise InputError(
-            "give --init PATH to write a rule file or --file PATH to show one"
-        )
-    rows = [
-        {"attribute": a, "value": v, "points": p}
-        for table in (model.categories, model.numbers)
-        for a, pts in table.items()
-        for v, p in pts.items()
-    ]
-    params = {
-        "as_of": day.isoformat(),
-        "file": init or file,
-        "thresholds": model.thresholds,
-    }
+        scorer = _scorer(labelled, attrs, model_path, save, moment, seed, shares)
+        table = scored_rows(chosen, scorer, labels(wh))
+        params.update(scope=scope_used, model=scorer.kind_, features=scorer.features_)
+    if export:
+        export_scores(table, Path(export), lang)
     return AnalysisResult(
-        "leads_rules",
-        params,
-        pa.Table.from_pylist(
-            rows,
-            schema=pa.schema(
-                [
-                    ("attribute", pa.string()),
-                    ("value", pa.string()),
-                    ("points", pa.int64()),
-                ]
-            ),
-        ),
+        "leads_score", params, table, [call_first_finding(table, day)]
     )
+
+
+def _scorer(
+    labelled: pd.DataFrame,
+    attrs: list[Attribute],
+    model_path: str | None,
+    save: str | None,
+    moment: Moment,
+    seed: int,
+    shares: tuple[float, float],
+) -> LeadScorer:
+    """The saved model of `model_path`, or one trained now (and saved to `save`)."""
+    from crmlens.analytics.scoring import LeadScorer
+
+    if model_path and not save:
+        return load_model(Path(model_path))
+    scorer = LeadScorer(
+        [a.name for a in attrs], moment=moment, seed=seed, grade_shares=shares
+    ).fit(labelled)
+    if save:
+        save_model(scorer, Path(save), [])
+    return scorer

@@ -1,7 +1,8 @@
 """Leads: which attributes signal conversion and what each source brings (findings).
 
-Registers ``leads_signals`` and ``leads_sources``; scoring (``leads_score``,
-``leads_rules``) lives in :mod:`crmlens.insights.rules._leads_score` and registers here.
+Registers ``leads_signals`` and ``leads_sources``; scoring (``leads_score`` in
+:mod:`crmlens.insights.rules._leads_score`, ``leads_rules`` in
+:mod:`crmlens.insights.rules._lead_rules`) registers when this module is imported.
 """
 
 from __future__ import annotations
@@ -276,4 +277,7 @@ def _romi_finding(r: dict[str, Any], by: str, day: dt.date, best: bool) -> Findi
     )
 
 
-from crmlens.insights.rules import _leads_score  # noqa: E402, F401  (registers scoring)
+from crmlens.insights.rules import (  # noqa: E402, F401  (register scoring)
+    _lead_rules,
+    _leads_score,
+)
