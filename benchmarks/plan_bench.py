@@ -10,6 +10,7 @@ Usage: python benchmarks/plan_bench.py [--scale 200]
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -63,8 +64,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=200.0)
     args = parser.parse_args()
     path = str(warehouse(args.scale))
+    load = os.getloadavg()[0]
     base_s, base_mb, _ = measure(baseline, path)
-    print(f"scale {args.scale:g}  baseline tables: {base_s:.2f} s, {base_mb:.0f} MiB")
+    print(
+        f"scale {args.scale:g}  baseline tables: {base_s:.2f} s, {base_mb:.0f} MiB  "
+        f"(load average {load:.1f} on {os.cpu_count()} cores)"
+    )
     for name, fn in (("plan", plan), ("forecast_client", forecast_client)):
         sec, mb, rows = measure(fn, path)
         goal = GOALS[name]

@@ -95,16 +95,89 @@ def test_demo_forecast_inputs_and_levels(engine, demo_wh, demo_truth):
         for lv, df in res.items()
     }
     assert sums["client"] == sums["manager"] == sums["region"] == sums["company"]
-    assert list(sums["company"]) == ["2025-12", "2026-01", "2026-02"]
+    # as_of 2025-12-15: December is running (the plan's month); the forecast is of the
+    # months after it.
+    assert list(sums["company"]) == ["2026-01", "2026-02", "2026-03"]
     assert len(res["company"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("as_of", "last_full", "first_future"),
+    [
+        (dt.date(2025, 12, 15), "2025-11", "2026-01"),
+        (dt.date(2025, 11, 30), "2025-11", "2025-12"),
+        (dt.date(2025, 12, 31), "2025-12", "2026-01"),
+        (dt.date(2024, 2, 29), "2024-02", "2024-03"),
+        (dt.date(2025, 1, 1), "2024-12", "2025-02"),
+    ],
+)
+def test_forecast_periods_follow_as_of(as_of, last_full, first_future):
+    assert fc.month_label(fc.last_full_month(as_of)) == last_full
+    assert fc.month_label(fc.first_future_month(as_of)) == first_future
+
+
+def _orders_wh(open_wh, tmp_path, name: str, extra: str = ""):
+    """One client ordering 1,000 on the 10th of every month of 2023-2024."""
+    rows = [
+        f"O{y}{m:02d},A1,{y}-{m:02d}-10,1000,M1"
+        for y in (2023, 2024)
+        for m in range(1, 13)
+    ]
+    src = tmp_path / f"csv-{name}"
+    src.mkdir()
+    (src / "managers.csv").write_text("manager_id,name,team,region\nM1,Anna,T1,North\n")
+    (src / "accounts.csv").write_text(
+        "account_id,name,created_at,owner_id\nA1,Alpha,2023-01-01 00:00:00,M1\n"
+    )
+    (src / "orders.csv").write_text(
+        "order_id,account_id,order_date,amount,manager_id\n"
+        + "\n".join(rows)
+        + "\n"
+        + extra
+    )
+    wh = open_wh(name)
+    wh.import_files([src])
+    return wh
+
+
+@pytest.mark.parametrize("engine", ["duckdb"])  # the inputs are parity-tested above
+def test_running_month_is_neither_history_nor_forecast(engine, open_wh, tmp_path):
+    wh = _orders_wh(open_wh, tmp_path, "flat")
+    # 2024-12-15: December is running, its one order so far must not read as a drop.
+    mid = fc_rules.run(wh, as_of="2024-12-15", horizon=2, level="client")
+    rows = mid.rows.to_pylist()
+    assert [r["period"] for r in rows] == ["2025-01", "2025-02"]
+    assert [r["forecast_amount"] for r in rows] == [1000.0, 1000.0]
+    assert mid.params["history_until"] == "2024-11"
+    # A big order in the running month changes nothing until the month is over.
+    big = _orders_wh(open_wh, tmp_path, "big", "X1,A1,2024-12-12,50000,M1\n")
+    again = fc_rules.run(big, as_of="2024-12-15", horizon=2, level="client")
+    assert again.rows.to_pylist() == rows
+    # On the month's last day the month is history and the next one is forecast.
+    end = fc_rules.run(wh, as_of="2024-12-31", horizon=1, level="client")
+    assert end.params["history_until"] == "2024-12"
+    assert [r["period"] for r in end.rows.to_pylist()] == ["2025-01"]
 
 
 @pytest.mark.parametrize("engine", ["duckdb"])  # the inputs are parity-tested above
 def test_proposed_targets_beside_current(engine, demo_wh, demo_truth):
-    res = fc_rules.run(demo_wh, as_of=demo_truth["as_of"], targets=True, stretch=1.1)
+    # On 2025-11-30 the next period is December, the demo's plan month with targets;
+    # the behind-plan region's December target was planted at 2x its pace.
+    res = fc_rules.run(demo_wh, as_of="2025-11-30", targets=True, stretch=1.1)
     rows = res.rows.to_pandas()
     assert set(rows["scope_type"]) == {"manager", "region"}
+    assert set(rows["period"]) == {demo_truth["plan"]["period"]}
     assert (rows["proposed_target"] % 1000 == 0).all()
+    assert rows["current_target"].notna().all()
     behind = demo_truth["plan"]["behind_region"]
     far = {f.subject["id"] for f in res.findings}
-    assert behind in far  # its target was planted at 2x its pace
+    assert behind in far
+
+
+@pytest.mark.parametrize("engine", ["duckdb"])  # the inputs are parity-tested above
+def test_proposed_targets_are_for_the_next_month(engine, demo_wh, demo_truth):
+    res = fc_rules.run(demo_wh, as_of=demo_truth["as_of"], targets=True)
+    rows = res.rows.to_pandas()
+    assert set(rows["period"]) == {"2026-01"}  # the demo has no January targets yet
+    assert rows["current_target"].isna().all()
+    assert res.findings == []

@@ -158,6 +158,154 @@ def test_adding_future_rows_changes_nothing(engine, open_wh, tmp_path):
     pd.testing.assert_frame_equal(before.deals, after.deals)
 
 
+def test_client_repeat_stats_and_calendar(tiny_wh):
+    wh = tiny_wh
+    start, as_of = dt.date(2025, 3, 1), dt.date(2025, 2, 28)
+    got = pl.client_repeat_stats(wh.orders, wh.accounts, as_of=as_of, start=start)
+    # A1: O2 (Feb, 50, repeat, M1); A2: O4 (Jan, 70, repeat), its latest order O3
+    # (Feb 12, a deal's order without a manager) counts for the owner M2.
+    assert_same_rows(
+        got.to_pyarrow().to_pylist(),
+        [
+            {
+                "account_id": "A1",
+                "revenue": 50.0,
+                "orders_count": 1,
+                "sum_sq_amount": 2500.0,
+                "first_month": 2025 * 12 + 1,
+                "same_month_revenue": 0.0,
+                "manager_id": "M1",
+            },
+            {
+                "account_id": "A2",
+                "revenue": 70.0,
+                "orders_count": 1,
+                "sum_sq_amount": 4900.0,
+                "first_month": 2025 * 12,
+                "same_month_revenue": 0.0,
+                "manager_id": "M2",
+            },
+        ],
+    )
+    cal = pl.calendar_revenue(wh.orders, as_of=as_of, start=start)
+    assert_same_rows(
+        cal.to_pyarrow().to_pylist(),
+        [{"month": 1, "revenue": 70.0}, {"month": 2, "revenue": 50.0}],
+    )
+    # Known on Feb 15 and for February: only O4 is a repeat order before the month.
+    feb = pl.client_repeat_stats(
+        wh.orders, wh.accounts, as_of=dt.date(2025, 2, 15), start=dt.date(2025, 2, 1)
+    ).to_pyarrow()
+    assert feb["account_id"].to_pylist() == ["A2"]
+    # A window of one month before March leaves January out.
+    short = pl.client_repeat_stats(
+        wh.orders, wh.accounts, as_of=as_of, start=start, window=1
+    ).to_pyarrow()
+    assert short["account_id"].to_pylist() == ["A1"]
+
+
+@pytest.mark.parametrize("engine", ["duckdb"])  # same code as the parity tests above
+def test_client_manager_ties_and_missing_owner(engine, open_wh, tmp_path):
+    accounts = ACCOUNTS + "A3,Gamma,2024-01-01 00:00:00,\n"
+    orders = ORDERS + (
+        "R1,A3,2025-01-05,10,,M1\n"
+        "R2,A3,2025-01-20,20,,M1\n"
+        "R3,A3,2025-01-20,5,,M2\n"
+        "R4,A2,2025-02-12,9,,M1\n"
+    )
+    wh = _tiny(open_wh, tmp_path, "ties", accounts=accounts, orders=orders)
+    got = pl.client_repeat_stats(
+        wh.orders, wh.accounts, as_of=dt.date(2025, 2, 28), start=dt.date(2025, 3, 1)
+    ).to_pyarrow()
+    ids, managers = got["account_id"].to_pylist(), got["manager_id"].to_pylist()
+    by_client = dict(zip(ids, managers, strict=True))
+    # A3 (no owner): two orders on its last day, M1 and M2 -> the largest id, M2.
+    # A2: on Feb 12 O3 has no manager (owner M2) and R4 has M1 -> M2.
+    assert by_client == {"A1": "M1", "A2": "M2", "A3": "M2"}
+
+
+def test_repeat_run_rate_hand_computed():
+    clients = pd.DataFrame(
+        {
+            "account_id": ["A", "B"],
+            "revenue": [2400.0, 0.0],
+            "orders_count": [24, 0],
+            "sum_sq_amount": [240000.0, 0.0],
+            "first_month": [2023 * 12, 2024 * 12 + 11],
+            "same_month_revenue": [400.0, 0.0],
+        }
+    )
+    calendar = pd.DataFrame({"month": [1, 2], "revenue": [1200.0, 1200.0]})
+    rr = pm.repeat_run_rate(clients, calendar, year=2025, month=1, season_weight=2.0)
+    # A: 24 months, level 100/month; own January index (400/2)/100 = 2, company
+    # index for January 1200/200 = 6; w = 2 -> (2*2 + 2*6)/4 = 4.
+    a = rr.iloc[0]
+    assert a["expected_revenue"] == pytest.approx(400.0)
+    assert a["expected_orders"] == pytest.approx(4.0)
+    assert a["mean_sq_amount"] == pytest.approx(10000.0)
+    # B: no revenue -> nothing expected; its span is clipped to 3 months.
+    assert rr.iloc[1]["expected_revenue"] == 0.0
+    empty = pm.repeat_run_rate(clients.iloc[:0], calendar, year=2025, month=1)
+    assert list(empty.columns) == [
+        "account_id",
+        "expected_revenue",
+        "expected_orders",
+        "mean_sq_amount",
+    ]
+
+
+def test_stage_close_days_feed_the_same_model(tiny_wh):
+    wh = tiny_wh
+    as_of = dt.date(2025, 2, 8)
+    hist = pl.stage_history(wh.deals, wh.deal_stages, wh.pipelines, as_of=as_of)
+    days = pl.stage_close_days(wh.deals, wh.deal_stages, wh.pipelines, as_of=as_of)
+    a = pm.StageCloseModel().fit(hist.to_pyarrow().to_pandas())
+    b = pm.StageCloseModel().fit_groups(days.to_pyarrow().to_pandas())
+    assert a.groups_.keys() == b.groups_.keys() == {("p", 1), ("p", 2)}
+    for key, (all_days, won_days) in a.groups_.items():
+        np.testing.assert_allclose(b.groups_[key][0], all_days)
+        np.testing.assert_allclose(b.groups_[key][1], won_days)
+    assert a.base_rate_ == b.base_rate_ == pytest.approx(2 / 3)
+    np.testing.assert_allclose(a.won_days_, b.won_days_)
+
+
+def test_demo_plan_inputs_agree(engine, demo_wh, demo_truth):
+    as_of = dt.date.fromisoformat(demo_truth["as_of"])
+    start, _end = pl.period_bounds(demo_truth["plan"]["period"])
+    stats = pl.client_repeat_stats(
+        demo_wh.orders, demo_wh.accounts, as_of=as_of, start=start
+    ).to_pyarrow()
+    cal = pl.calendar_revenue(demo_wh.orders, as_of=as_of, start=start).to_pyarrow()
+    assert stats.num_rows > 0
+    assert sum(stats["revenue"].to_pylist()) == pytest.approx(
+        sum(cal["revenue"].to_pylist())
+    )
+    assert all(m is not None for m in stats["manager_id"].to_pylist())
+    first = start.year * 12 + start.month - 1 - 24
+    assert min(stats["first_month"].to_pylist()) >= first
+    hist = pl.stage_history(
+        demo_wh.deals, demo_wh.deal_stages, demo_wh.pipelines, as_of=as_of
+    )
+    counts = hist.group_by("pipeline_id", "position").agg(
+        n=hist.deal_id.count(), won=hist.is_won.sum()
+    )
+    want = {
+        (r["pipeline_id"], r["position"]): (r["n"], r["won"])
+        for r in counts.to_pyarrow().to_pylist()
+    }
+    days = pl.stage_close_days(
+        demo_wh.deals, demo_wh.deal_stages, demo_wh.pipelines, as_of=as_of
+    ).to_pyarrow()
+    got = {
+        (r["pipeline_id"], r["position"]): (
+            len(r["days_to_close"]),
+            len(r["won_days_to_close"]),
+        )
+        for r in days.to_pylist()
+    }
+    assert got == want
+
+
 def test_stage_model_hand_computed():
     history = pd.DataFrame(
         {

@@ -42,15 +42,6 @@ KNOWN: dict[str, tuple[Any, str]] = {
         "have no columns (insights/rules/_plan_backtest.py), or the forecast's "
         "ValueError below",
     ),
-    "plan": (
-        ValueError,
-        "plan: the repeat-order run-rate goes through the forecast's pandas merge of "
-        "float64 and str account_id (analytics/forecast.py)",
-    ),
-    "warnings": (
-        ValueError,
-        "warnings: runs plan, which fails as above (analytics/forecast.py)",
-    ),
 }
 #: Analyses whose rows describe the data itself: they report the empty tables.
 ABOUT_THE_DATA = ("tables", "quality")

@@ -13,6 +13,12 @@ forecasting library needed). For client c with monthly revenue y over the last
   ahead is b_c^(φ + φ² + … + φ^h);
 - forecast ŷ_c(h) = L_c · trend(h) · s_c(month of h), **rounded to whole roubles**.
 
+**Periods**: the forecast covers the ``horizon`` months after the month of ``as_of``
+(the future periods; the running month is the plan's business, :mod:`crmlens.analytics.plan`).
+The model learns from the full months that ended by ``as_of``: a month still running at
+``as_of`` is left out of the history (its orders so far would read as a collapse), and
+the forecast skips it.
+
 **Reconciliation**: every level above the client (manager = the account owner, else the
 manager of its latest order; team and region of that manager; company) is the sum of its
 clients' rounded forecasts, so the levels add up exactly.
@@ -45,8 +51,19 @@ def month_label(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def last_full_month(as_of: dt.date) -> int:
+    """Month index of the last calendar month that ended on or before `as_of`."""
+    current = month_index(as_of.year, as_of.month)
+    return current if (as_of + dt.timedelta(days=1)).day == 1 else current - 1
+
+
+def first_future_month(as_of: dt.date) -> int:
+    """Month index of the first month that starts after `as_of`."""
+    return month_index(as_of.year, as_of.month) + 1
+
+
 def client_month_revenue(orders: ir.Table, *, as_of: dt.date) -> ir.Table:
-    """Revenue per client and month, full months before the month of `as_of`.
+    """Revenue per client and month, for the full months that ended by `as_of`.
 
     Returns
     -------
@@ -54,7 +71,8 @@ def client_month_revenue(orders: ir.Table, *, as_of: dt.date) -> ir.Table:
         account_id, year, month, revenue.
     """
     require_columns(orders, "orders", ["account_id", "order_date", "amount"])
-    first = dt.date(as_of.year, as_of.month, 1)
+    after = last_full_month(as_of) + 1
+    first = dt.date(after // 12, after % 12 + 1, 1)
     known = orders.filter(
         orders.order_date < first, orders.amount.notnull(), orders.account_id.notnull()
     )

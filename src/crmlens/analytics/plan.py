@@ -7,7 +7,9 @@ backtest relies on this: adding future rows to the warehouse changes none of the
 - **Fact** of a scope = revenue of orders dated in the period up to `as_of` (inclusive),
   attributed to the order's manager (or the account owner when the order has none).
 - **Repeat orders** are orders without a ``deal_id``; orders of won deals come through the
-  deals forecast instead.
+  deals forecast instead. The run-rate reads them aggregated per client over a window of
+  full months (:func:`client_repeat_stats`), so only one row per client leaves the
+  warehouse.
 - **Scope** of a manager: company (``scope_id`` = "company"), region, team, the manager.
 """
 
@@ -194,6 +196,27 @@ def stage_history(
     )
 
 
+def stage_close_days(
+    deals: ir.Table, deal_stages: ir.Table, pipelines: ir.Table, *, as_of: dt.date
+) -> ir.Table:
+    """The stage history of :func:`stage_history` gathered per pipeline stage.
+
+    One row per stage keeps what leaves the warehouse small (a handful of rows with
+    arrays instead of a row per closed deal and stage).
+
+    Returns
+    -------
+    ir.Table
+        pipeline_id, position, days_to_close (array of every closed deal that entered
+        the stage), won_days_to_close (array of the won ones).
+    """
+    h = stage_history(deals, deal_stages, pipelines, as_of=as_of)
+    return h.group_by("pipeline_id", "position").agg(
+        days_to_close=h.days_to_close.collect(),
+        won_days_to_close=h.days_to_close.collect(where=h.is_won),
+    )
+
+
 def open_deals(
     deals: ir.Table, deal_stages: ir.Table, pipelines: ir.Table, *, as_of: dt.date
 ) -> ir.Table:
@@ -208,6 +231,8 @@ def open_deals(
     """
     known = _known_deals(deals, as_of=as_of).filter(_.status_then == "open")
     entries = _working_stages(deal_stages, pipelines, as_of=as_of)
+    ids = known.select(_open_id=known.deal_id)
+    entries = entries.join(ids, entries.deal_id == ids._open_id).drop("_open_id")
     latest = entries.group_by("deal_id").agg(last_at=entries.entered_at.max())
     current = entries.join(latest, "deal_id").filter(_.entered_at == _.last_at)
     current = current.group_by("deal_id").agg(
@@ -245,37 +270,103 @@ def won_amounts(deals: ir.Table, *, as_of: dt.date) -> ir.Table:
     )
 
 
-def client_months(facts: ir.Table, *, before: dt.date) -> ir.Table:
-    """Repeat-order revenue per client and calendar month, before `before`.
+def window_start(start: dt.date, window: int) -> dt.date:
+    """First day of the month `window` months before the month of `start`."""
+    idx = start.year * 12 + start.month - 1 - window
+    return dt.date(idx // 12, idx % 12 + 1, 1)
 
-    Returns
-    -------
-    ir.Table
-        account_id, year, month, revenue, orders_count, sum_sq_amount — repeat orders
-        only (no deal_id), dated before `before`.
-    """
-    rep = facts.filter(facts.is_repeat, facts.order_date < before)
-    return rep.group_by(
-        "account_id", year=rep.order_date.year(), month=rep.order_date.month()
-    ).agg(
-        revenue=rep.amount.sum(),
-        orders_count=rep.order_id.count(),
-        sum_sq_amount=(rep.amount * rep.amount).sum(),
+
+def _window_orders(
+    orders: ir.Table, *, as_of: dt.date, start: dt.date, window: int
+) -> ir.Table:
+    """Orders known at `as_of` from the first day of the window on."""
+    require_columns(
+        orders,
+        "orders",
+        ["order_id", "account_id", "order_date", "amount", "deal_id", "manager_id"],
+    )
+    return orders.filter(
+        orders.order_date >= window_start(start, window),
+        orders.order_date <= as_of,
+        orders.amount.notnull(),
+        orders.account_id.notnull(),
     )
 
 
-def client_managers(facts: ir.Table) -> ir.Table:
-    """The manager of each client's latest order (ties: the largest manager id).
+def client_repeat_stats(
+    orders: ir.Table,
+    accounts: ir.Table,
+    *,
+    as_of: dt.date,
+    start: dt.date,
+    window: int = 24,
+) -> ir.Table:
+    """Repeat orders of each client in the `window` full months before `start`.
+
+    Repeat orders are orders without a ``deal_id``, dated in [first day of the month
+    `window` months before `start`, `start`) and known at `as_of`.
 
     Returns
     -------
     ir.Table
-        account_id, manager_id.
+        account_id, revenue, orders_count, sum_sq_amount (Σ amount²), first_month
+        (year × 12 + month − 1 of the earliest month with a repeat order),
+        same_month_revenue (revenue in the calendar month of `start`), manager_id —
+        the manager of the client's latest order known at `as_of`: its own, else the
+        account owner (as :func:`order_facts` attributes orders; ties: the largest
+        id; NULL when neither is known). One row per client with at least one repeat
+        order in the window.
     """
-    has = facts.filter(facts.manager_id.notnull())
-    last = has.group_by("account_id").agg(last_date=has.order_date.max())
-    latest = has.join(last, "account_id").filter(_.order_date == _.last_date)
-    return latest.group_by("account_id").agg(manager_id=latest.manager_id.max())
+    win = _window_orders(orders, as_of=as_of, start=start, window=window)
+    amount = win.amount.cast("float64")
+    date = win.order_date
+    rep = win.deal_id.isnull() & (date < start)
+    stats = win.group_by("account_id").agg(
+        revenue=amount.sum(where=rep),
+        orders_count=win.count(where=rep),
+        sum_sq_amount=(amount * amount).sum(where=rep),
+        first_month=(date.year() * 12 + date.month() - 1).min(where=rep),
+        same_month_revenue=amount.sum(where=rep & (date.month() == start.month)),
+        _last=date.max(),
+    )
+    stats = stats.filter(stats.orders_count > 0)
+    # The latest order of a client with a repeat order in the window lies in the
+    # window too, so the window's orders are enough to find its manager.
+    last = stats.select(_acc=stats.account_id, _day=stats._last)
+    latest = win.join(last, [win.account_id == last._acc, win.order_date == last._day])
+    owners = accounts.select(_oacc=accounts.account_id, _owner=accounts.owner_id)
+    latest = latest.left_join(owners, latest.account_id == owners._oacc)
+    managers = latest.group_by(_mid=latest.account_id).agg(
+        manager_id=latest.manager_id.fill_null(latest._owner).max()
+    )
+    joined = stats.left_join(managers, stats.account_id == managers._mid)
+    return joined.select(
+        "account_id",
+        "revenue",
+        "orders_count",
+        "sum_sq_amount",
+        "first_month",
+        same_month_revenue=joined.same_month_revenue.fill_null(0.0),
+        manager_id=joined.manager_id,
+    )
+
+
+def calendar_revenue(
+    orders: ir.Table, *, as_of: dt.date, start: dt.date, window: int = 24
+) -> ir.Table:
+    """Repeat-order revenue of all clients per calendar month, over the same window.
+
+    Returns
+    -------
+    ir.Table
+        month (1–12), revenue — the months with repeat orders in the window of
+        :func:`client_repeat_stats`.
+    """
+    win = _window_orders(orders, as_of=as_of, start=start, window=window)
+    rep = win.filter(win.deal_id.isnull(), win.order_date < start)
+    return rep.group_by(month=rep.order_date.month()).agg(
+        revenue=rep.amount.cast("float64").sum()
+    )
 
 
 def quick_wins(

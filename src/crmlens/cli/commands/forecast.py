@@ -9,10 +9,12 @@ import typer
 from crmlens.cli.options import AsOfOpt, FormatOpt, LangOpt, WarehouseOpt
 from crmlens.cli.render import Format
 
-HELP = """Expected revenue per future month from each client's level, trend and
-seasonality, summed up to managers, teams, regions and the company (levels add up
-exactly). --targets proposes next month's targets per manager and region (forecast ×
-stretch) beside the current ones.
+HELP = """Expected revenue per future month (the months after --as-of's month; the
+running month is what crmlens plan forecasts) from each client's level, trend and
+seasonality, learned from the full months that ended by --as-of, summed up to managers,
+teams, regions and the company (levels add up exactly). --targets proposes next month's
+targets per manager and region (forecast × stretch) beside the targets already set for
+that month.
 
 Examples:
 

@@ -60,10 +60,8 @@ def _clock(s: PlanSettings) -> tuple[dt.date, dt.date, float, float]:
 def _open_deals(
     wh: Warehouse, s: PlanSettings, scopes: ir.Table, rest: float
 ) -> pd.DataFrame:
-    history = _df(
-        pl.stage_history(wh.deals, wh.deal_stages, wh.pipelines, as_of=s.as_of)
-    )
-    model = pm.StageCloseModel().fit(history)
+    days = pl.stage_close_days(wh.deals, wh.deal_stages, wh.pipelines, as_of=s.as_of)
+    model = pm.StageCloseModel().fit_groups(_df(days))
     od = pl.open_deals(wh.deals, wh.deal_stages, wh.pipelines, as_of=s.as_of)
     od = od.left_join(scopes, od.owner_id == scopes.manager_id).drop("manager_id")
     od = od.left_join(pl.won_amounts(wh.deals, as_of=s.as_of), "pipeline_id")
@@ -79,14 +77,19 @@ def _open_deals(
 
 
 def _repeat(
-    wh: Warehouse, s: PlanSettings, facts: ir.Table, scopes: ir.Table, share: float
+    wh: Warehouse, s: PlanSettings, scopes: ir.Table, share: float
 ) -> pd.DataFrame:
     start, _end = pl.period_bounds(s.period)
-    months = _df(pl.client_months(facts, before=start))
-    rr = pm.repeat_run_rate(months, year=start.year, month=start.month)
-    owners = _df(pl.client_managers(facts).join(scopes, "manager_id"))
-    rr = rr.merge(owners[["account_id", "scope_id"]], on="account_id", how="left")
-    rr["scope_id"] = rr["scope_id"].fillna("(none)")
+    stats = pl.client_repeat_stats(
+        wh.orders, wh.accounts, as_of=s.as_of, start=start
+    ).view()
+    sc = scopes.select(_sm=scopes.manager_id, scope_id=scopes.scope_id)
+    clients = _df(
+        stats.left_join(sc, stats.manager_id == sc._sm).drop("manager_id", "_sm")
+    )
+    calendar = _df(pl.calendar_revenue(wh.orders, as_of=s.as_of, start=start))
+    rr = pm.repeat_run_rate(clients, calendar, year=start.year, month=start.month)
+    rr["scope_id"] = clients["scope_id"].fillna("(none)").to_numpy()
     rr["mean"] = rr["expected_revenue"] * share
     rr["var"] = rr["expected_orders"] * share * rr["mean_sq_amount"]
     return rr.groupby("scope_id")[["mean", "var"]].sum()
@@ -103,7 +106,7 @@ def plan_run(wh: Warehouse, s: PlanSettings) -> PlanRun:
     fact = _df(pl.fact_to_date(facts, scopes, start=start, as_of=s.as_of))
     target = _df(pl.targets_of(wh.targets, period=s.period, scope=s.scope))
     deals = _open_deals(wh, s, scopes, rest)
-    repeat = _repeat(wh, s, facts, scopes, share)
+    repeat = _repeat(wh, s, scopes, share)
     back = dt.date(start.year - 1, start.month, 1)
     quick = _df(pl.quick_wins(wh.deals, scopes, start=back, before=start))
     quick_of = {

@@ -22,7 +22,11 @@ FAR = 0.3
 def client_forecast(
     wh: Warehouse, *, as_of: dt.date, horizon: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Client forecasts (account_id, period, forecast_amount) and client owners."""
+    """Client forecasts (account_id, period, forecast_amount) and client owners.
+
+    The periods are the `horizon` months after the month of `as_of`; the model learns
+    from the full months that ended by `as_of` and steps over a month still running.
+    """
     import pandas as pd
 
     from crmlens.analytics import forecast as fc
@@ -30,13 +34,15 @@ def client_forecast(
     months = fc.client_month_revenue(wh.orders, as_of=as_of).to_pyarrow().to_pandas()
     owners = fc.client_owners(wh.orders, wh.accounts, wh.managers, as_of=as_of)
     own = owners.to_pyarrow().to_pandas()
-    last = fc.month_index(as_of.year, as_of.month) - 1
+    last, future = fc.last_full_month(as_of), fc.first_future_month(as_of)
     if months.empty:
         empty = pd.DataFrame({"account_id": [], "period": [], "forecast_amount": []})
         return empty, own
     ids, panel, first = fc.to_panel(months, last_month=last)
-    pred = fc.SeasonalTrendForecaster().fit(panel, first).predict(horizon)
-    periods = [fc.month_label(last + 1 + h) for h in range(horizon)]
+    skip = future - last - 1
+    model = fc.SeasonalTrendForecaster().fit(panel, first)
+    pred = model.predict(horizon + skip)[:, skip:]
+    periods = [fc.month_label(future + h) for h in range(horizon)]
     clients = pd.DataFrame(
         {
             "account_id": ids.repeat(horizon),
@@ -72,6 +78,8 @@ def run(
         "as_of": str(day),
         "horizon": int(horizon),
         "level": level,
+        "first_period": fc.month_label(fc.first_future_month(day)),
+        "history_until": fc.month_label(fc.last_full_month(day)),
     }
     if targets:
         rows = _targets(wh, clients, owners, stretch=stretch)
