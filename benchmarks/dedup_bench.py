@@ -2,15 +2,25 @@
 
 - dedup: N synthetic accounts (default 100k) with 3 % planted duplicates (variant names,
   phones written differently, INN kept half the time): time (goal ≤ 60 s) and pair F1.
-- quality: the full audit on the demo at ``--scale`` (default 200; goal ≤ 30 s), on a
-  DuckDB warehouse cached in bench-out/.
+- quality: the full audit by manager on the demo at ``--scale`` (default 200; goal ≤ 30 s),
+  on a DuckDB warehouse cached in bench-out/ (or ``--warehouse``). With ``--baseline`` the
+  same checks also run assembled as the audit first did it: one population per check,
+  unioned, then aggregated, and examples by a window over every failing record. The
+  scores must be the same (asserted); the ratio shows what counting the row checks of a
+  table in one pass and fetching examples only for failing checks buy. (The checks
+  themselves got cheaper too, so this is not the before/after of the whole change.)
 
-Usage: python benchmarks/dedup_bench.py [--accounts 100000] [--scale 200]
+Each phase runs in a fresh process; the load average is printed with it, since other
+work on the machine stretches the times.
+
+Usage: python benchmarks/dedup_bench.py [--phase all|dedup|quality] [--accounts 100000]
+       [--scale 200] [--warehouse FILE] [--baseline]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -95,29 +105,83 @@ def demo_warehouse(scale: float) -> Path:
     return path
 
 
-def run_quality(path: str) -> int:
-    """The full audit by manager; returns the number of findings."""
+def run_quality(path: str) -> tuple[int, dict[str, Any]]:
+    """The full audit by manager: (findings, scores overall / per requirement / table)."""
     import crmlens
     from crmlens.insights.registry import run
 
-    return len(run("quality", crmlens.open(path), by="manager").findings)
+    res = run("quality", crmlens.open(path), by="manager")
+    return len(res.findings), res.params["scores"]
+
+
+def run_quality_baseline(path: str) -> tuple[int, dict[str, Any]]:
+    """The same checks assembled one population per check, unioned, aggregated, with
+    examples by a window over every failing record. (0, the scores)."""
+    import ibis
+
+    import crmlens
+    from crmlens.analytics import quality as q
+    from crmlens.analytics.quality_checks import Context
+    from crmlens.insights.params import resolve_as_of
+    from crmlens.insights.rules.quality import _scores, _tables
+
+    wh = crmlens.open(path)
+    tables, available = _tables(wh)
+    checks = q.applicable(q.catalogue(), available)
+    ctx = Context(as_of=resolve_as_of(wh, None))
+    pop = q.populations(tables, checks, ctx=ctx)
+    by_m = q.check_summary(pop, by_manager=True).to_pyarrow()
+    q.failing_records(pop, limit_per_check=5).to_pyarrow()
+    summary = ibis.memtable(q.roll_up(ibis.memtable(by_m)).to_pyarrow())
+    scores = {k: _scores(q.scores(summary, col)) for k, col in
+              (("overall", None), ("requirement", "requirement"), ("table", "table"))}  # fmt: skip
+    return 0, scores
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def bench_dedup(n: int) -> None:
+    """Time and pair F1 of dedup on `n` planted accounts."""
+    secs, rss, m = measure(run_dedup, n)
+    print(f"dedup {n} accounts: {secs:.1f} s (goal 60 s, ratio {secs / 60:.2f}), peak "
+          f"{rss:.0f} MiB; precision {m['precision']:.4f} recall {m['recall']:.4f} "
+          f"F1 {m['f1']:.4f} ({_load()})")  # fmt: skip
+
+
+def bench_quality(path: Path, label: str, *, baseline: bool) -> None:
+    """Time of the audit on `path`; with `baseline` also the old way's, same scores."""
+    secs, rss, (n, scores) = measure(run_quality, str(path))
+    print(f"quality on {label}: {secs:.1f} s (goal 30 s, ratio {secs / 30:.2f}), peak "
+          f"{rss:.0f} MiB, {n} findings ({_load()})")  # fmt: skip
+    if not baseline:
+        return
+    old, old_rss, (_, old_scores) = measure(run_quality_baseline, str(path))
+    same = "same scores" if old_scores == scores else "SCORES DIFFER"
+    print(f"quality baseline (one population per check) on {label}: {old:.1f} s, peak "
+          f"{old_rss:.0f} MiB; {same}; speed-up {old / secs:.2f}x ({_load()})")  # fmt: skip
+    if old_scores != scores:
+        sys.exit(f"the scores differ: {scores} vs the baseline's {old_scores}")
 
 
 def main() -> None:
-    """Run both phases and print times, goals and peak memory."""
+    """Run the phases and print times, goals, ratios and peak memory."""
     ap = argparse.ArgumentParser()
+    ap.add_argument("--phase", choices=["all", "dedup", "quality"], default="all")
     ap.add_argument("--accounts", type=int, default=100_000)
     ap.add_argument("--scale", type=float, default=200)
+    ap.add_argument("--warehouse", type=Path, help="audit this DuckDB file instead")
+    ap.add_argument("--baseline", action="store_true",
+                    help="also time the audit the old way (one population per check)")  # fmt: skip
     args = ap.parse_args()
     OUT.mkdir(exist_ok=True)
-    secs, rss, m = measure(run_dedup, args.accounts)
-    print(f"dedup {args.accounts} accounts: {secs:.1f} s (goal 60 s, ratio "
-          f"{secs / 60:.2f}), peak {rss:.0f} MiB; precision {m['precision']:.4f} "
-          f"recall {m['recall']:.4f} F1 {m['f1']:.4f}")  # fmt: skip
-    path = demo_warehouse(args.scale)
-    secs, rss, n = measure(run_quality, str(path))
-    print(f"quality on demo scale {args.scale:g}: {secs:.1f} s (goal 30 s, ratio "
-          f"{secs / 30:.2f}), peak {rss:.0f} MiB, {n} findings")  # fmt: skip
+    if args.phase in ("all", "dedup"):
+        bench_dedup(args.accounts)
+    if args.phase in ("all", "quality"):
+        path = args.warehouse or demo_warehouse(args.scale)
+        label = str(path) if args.warehouse else f"demo scale {args.scale:g}"
+        bench_quality(path, label, baseline=args.baseline)
 
 
 if __name__ == "__main__":

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import string
 from pathlib import Path
 
 import ibis
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from crmlens.analytics import normalise_names as nn
 from crmlens.analytics import quality as q
-from crmlens.analytics.quality_checks import Context
+from crmlens.analytics.quality_checks import Context, Rows
 from crmlens.model import IBIS_TYPES, TABLES
+from tests.backends import normalise_rows
 
 T = dt.datetime
 AS_OF = dt.date(2025, 6, 30)
@@ -80,14 +86,14 @@ EXPECTED = {
 }  # fmt: skip
 
 
-def _tables(con, tmp: Path) -> dict:
+def _tables(con, tmp: Path, data: dict[str, list[dict]] = ROWS) -> dict:
     """The hand-made rows as tables of `con` (Parquet files on Spark, as its warehouse)."""
     import pyarrow.parquet as pq
 
     out = {}
     for name, spec in TABLES.items():
         schema = ibis.schema({c.name: IBIS_TYPES[c.type] for c in spec.columns})
-        rows = [{c: r.get(c) for c in schema.names} for r in ROWS.get(name, [])]
+        rows = [{c: r.get(c) for c in schema.names} for r in data.get(name, [])]
         table = pa.Table.from_pylist(rows, schema=schema.to_pyarrow())
         if con.name == "pyspark":
             pq.write_table(table, tmp / f"{name}.parquet")
@@ -108,6 +114,97 @@ def test_check_fails_and_passes_hand_made_rows(
     assert rows, "the population is not empty"
     assert {r["record_id"] for r in rows if r["failed"]} == EXPECTED[check]
     assert any(not r["failed"] for r in rows)
+
+
+def test_duplicate_keys_and_shared_values(open_wh, tmp_path: Path) -> None:
+    def acc(i: str, inn: str | None, owner: str) -> dict:
+        return {"account_id": i, "name": i, "inn": inn, "owner_id": owner,
+                "created_at": T(2020, 1, 1)}  # fmt: skip
+
+    data = {"accounts": [acc("A1", "7707083893", "M1"), acc("A1", "7707083893", "M2"),
+                         acc("A3", " ", "M1"), acc("A4", None, "M1"),
+                         acc("A5", "3411690148", "M2")]}  # fmt: skip
+    wh = open_wh()
+    tables = _tables(wh.con, tmp_path, data)
+    checks = {c.name: c for c in q.catalogue()}
+    ctx = Context(as_of=AS_OF)
+    for name, population, failed in [
+        ("accounts.duplicate_key", ["A1", "A1", "A3", "A4", "A5"], ["A1", "A1"]),
+        ("accounts.shared_inn", ["A1", "A1", "A5"], ["A1", "A1"]),
+    ]:
+        rows = wh.con.to_pyarrow(checks[name].build(tables, ctx)).to_pylist()
+        assert sorted(r["record_id"] for r in rows) == population, name
+        assert sorted(r["record_id"] for r in rows if r["failed"]) == failed, name
+
+
+def _summary_both_ways(wh, tables: dict) -> tuple[list, list, list]:
+    available = {n for n, rows in ROWS.items() if rows} | {"orders.deal_id"}
+    checks = q.applicable(q.catalogue(), available)
+    ctx = Context(as_of=AS_OF)
+    fused = wh.con.to_pyarrow(q.check_counts(tables, checks, ctx=ctx)).to_pylist()
+    pop = q.populations(tables, checks, ctx=ctx)
+    one_by_one = q.check_summary(pop, by_manager=True)
+    return checks, fused, wh.con.to_pyarrow(one_by_one).to_pylist()
+
+
+def test_check_counts_equal_the_population_summary(open_wh, tmp_path: Path) -> None:
+    """Counting the row checks of a table in one pass changes no number."""
+    wh = open_wh()
+    tables = _tables(wh.con, tmp_path)
+    checks, fused, one_by_one = _summary_both_ways(wh, tables)
+    assert normalise_rows(fused) == normalise_rows(one_by_one)
+    assert any(isinstance(c.build, Rows) for c in checks)
+    assert any(not isinstance(c.build, Rows) for c in checks)
+    failed = {r["check"]: r["failed"] for r in q.roll_up(ibis.memtable(
+        pa.Table.from_pylist(fused))).to_pyarrow().to_pylist()}  # fmt: skip
+    for name, ids in EXPECTED.items():
+        assert failed.get(name, 0) == len(ids), name
+
+
+def test_examples_are_the_first_failing_records(open_wh, tmp_path: Path) -> None:
+    wh = open_wh()
+    tables = _tables(wh.con, tmp_path)
+    available = {n for n, rows in ROWS.items() if rows} | {"orders.deal_id"}
+    checks = q.applicable(q.catalogue(), available)
+    ctx = Context(as_of=AS_OF)
+    got = wh.con.to_pyarrow(q.examples(tables, checks, ctx=ctx, limit=1)).to_pylist()
+    pop = q.populations(tables, checks, ctx=ctx)
+    want = wh.con.to_pyarrow(q.failing_records(pop, limit_per_check=1)).to_pylist()
+    assert sorted((r["check"], r["record_id"]) for r in got) == sorted(
+        (r["check"], r["record_id"]) for r in want
+    )
+    examples = {r["check"]: r["record_id"] for r in got}
+    assert examples["deals.no_stage_history"] == "D2"
+    assert {name for name, ids in EXPECTED.items() if ids} <= set(examples)
+
+
+def _phone_ok(raw: str) -> bool:
+    """The phone rule written out plainly (the reference for the one-pattern version)."""
+    s = raw.strip(string.whitespace)
+    if not re.fullmatch(r"\+?[0-9 ()\-.]+", s):
+        return False
+    digits = "".join(ch for ch in s if ch.isdigit())
+    n = len(digits)
+    return n == 10 or (n == 11 and digits[0] in "78") or (s[0] == "+" and 8 <= n <= 15)
+
+
+@given(st.lists(st.text(alphabet="0123456789+ ()-.78a\t\n\x0b", max_size=22), min_size=1,
+                max_size=40))  # fmt: skip
+def test_phone_pattern_is_the_plain_rule(values: list[str]) -> None:
+    t = ibis.memtable(pa.table({"s": pa.array(values, pa.string())}))
+    got = t.select(ok=nn.phone_valid_expr(t.s)).to_pyarrow()["ok"].to_pylist()
+    assert [bool(x) for x in got] == [_phone_ok(v) for v in values]
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**12 - 1), st.sampled_from([9, 10, 11, 12]),
+                          st.sampled_from(["", " ", "\t"])), min_size=1, max_size=40))  # fmt: skip
+def test_inn_expression_is_the_python_checksum(
+    values: list[tuple[int, int, str]],
+) -> None:
+    inns = [pad + f"{body:012d}"[:width] + pad for body, width, pad in values]
+    t = ibis.memtable(pa.table({"s": pa.array(inns, pa.string())}))
+    got = t.select(ok=nn.inn_valid_expr(t.s)).to_pyarrow()["ok"].to_pylist()
+    assert [bool(x) for x in got] == [nn.inn_valid(v.strip()) for v in inns]
 
 
 def test_scores_weight_shares_by_severity(open_wh) -> None:

@@ -220,7 +220,20 @@ def _linker(
         probability_two_random_records_match=min(prior, 0.5),
         retain_intermediate_calculation_columns=False,
     )
-    return Linker(db_api.register(df), settings, log_level=None)
+    return Linker(db_api.register(_backend_input(df, db_api)), settings, log_level=None)
+
+
+def _backend_input(df: pd.DataFrame, db_api: Any) -> Any:
+    """`df` as the backend takes it: Spark gets a DataFrame typed from Arrow (all
+    strings), because it cannot infer a type for a column that holds only NULLs."""
+    spark = getattr(db_api, "spark", None)
+    if spark is None:
+        return df
+    import pyarrow as pa
+
+    schema = pa.schema([(c, pa.string()) for c in df.columns])
+    table = pa.Table.from_pandas(df.astype(object), schema=schema, preserve_index=False)
+    return spark.createDataFrame(table)
 
 
 def duckdb_api() -> Any:
@@ -228,6 +241,26 @@ def duckdb_api() -> Any:
     from splink import DuckDBAPI
 
     return DuckDBAPI()
+
+
+def spark_api(spark: Any) -> Any:
+    """A Splink Spark backend on the session `spark`.
+
+    Splink's string similarities (Jaro-Winkler, ...) are Scala functions in a jar that ships
+    with Splink; it is added to the running session once (``ADD JAR``), so a session
+    started without it works. Intermediate tables are persisted in memory rather than
+    written to a checkpoint directory.
+    """
+    from pathlib import Path
+
+    from splink import SparkAPI
+    from splink.backends.spark import similarity_jar_location
+
+    jar = similarity_jar_location()
+    added = {Path(str(r[0])).name for r in spark.sql("LIST JAR").collect()}
+    if Path(jar).name not in added:
+        spark.sql(f"ADD JAR '{jar}'")
+    return SparkAPI(spark_session=spark, break_lineage_method="persist")
 
 
 def predict_pairs(df: pd.DataFrame, spec: Spec, *, threshold: float = 0.9,

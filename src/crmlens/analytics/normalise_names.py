@@ -207,35 +207,62 @@ def _check_expr(s: ir.StringValue, weights: tuple[int, ...]) -> ir.IntegerValue:
     return total % 11 % 10  # type: ignore[no-any-return, operator]
 
 
+#: What ``str.strip()`` and Ibis' ``strip`` remove (``string.whitespace``), as a class of
+#: a regular expression that RE2 (DuckDB) and Java (Spark) read alike (their ``\s``
+#: differ on \x0b). A test folds the whitespace into its pattern instead of trimming
+#: first: a trim with a character set costs DuckDB more than the pattern itself, and it
+#: is repeated at every reference. Patterns end in ``\z``, not ``$``: Java's ``$`` also
+#: matches before a final line break.
+_WS = r"[ \t\n\r\x0b\x0c]"
+_NOT_WS = r"[^ \t\n\r\x0b\x0c]"
+
+
+def filled_expr(s: ir.StringValue) -> ir.BooleanValue:
+    """Ibis: `s` has a character that is not whitespace (``s.strip() != ""``)."""
+    return s.re_search(_NOT_WS)
+
+
+def _inn_checksum(s: ir.StringValue) -> ir.BooleanValue:
+    ten = _check_expr(s, (2, 4, 10, 3, 5, 9, 4, 6, 8)) == _digit(s, 9)
+    twelve = (_check_expr(s, (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)) == _digit(s, 10)) & (
+        _check_expr(s, (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)) == _digit(s, 11)
+    )
+    # Only the checksum of the length found; the pattern on the right of AND (see
+    # crmlens.analytics.quality_checks.Rows.tests on the order).
+    length_ok = s.re_search(r"^([0-9]{10}|[0-9]{12})\z")
+    return (s.length() == 10).ifelse(ten, twelve) & length_ok
+
+
 def inn_valid_expr(s: ir.StringValue) -> ir.BooleanValue:
-    """Ibis: the INN has 10/12 digits and its check digits hold."""
-    s = s.strip()
-    ten = s.re_search(r"^[0-9]{10}$") & (
-        _check_expr(s, (2, 4, 10, 3, 5, 9, 4, 6, 8)) == _digit(s, 9)
-    )
-    twelve = (
-        s.re_search(r"^[0-9]{12}$")
-        & (_check_expr(s, (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)) == _digit(s, 10))
-        & (_check_expr(s, (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)) == _digit(s, 11))
-    )
-    return ten | twelve
+    """Ibis: the INN has 10/12 digits and its check digits hold (around whitespace)."""
+    # Trimmed only when it is not bare digits: the trim would be repeated at each of the
+    # 30 digit lookups.
+    return s.re_search(r"^[0-9]+\z").ifelse(_inn_checksum(s), _inn_checksum(s.strip()))
+
+
+#: A whole phone for :func:`phone_valid_expr`: ten digits, or eleven from 7 or 8, or with a
+#: leading + eight to fifteen; spaces and ``()-.`` anywhere between them.
+_PHONE = (
+    rf"^{_WS}*(\+?[ ()\-.]*[78]?[ ()\-.]*([0-9][ ()\-.]*){{10}}"
+    rf"|\+[ ()\-.]*([0-9][ ()\-.]*){{8,15}}){_WS}*\z"
+)
 
 
 def phone_valid_expr(s: ir.StringValue) -> ir.BooleanValue:
-    """Ibis: a phone made of digits, spaces, ``+()-.`` that reduces to a full number."""
-    digits = s.re_replace(r"[^0-9]", "")
-    n = digits.length()
-    russian = ((n == 11) & digits.substr(0, 1).isin(["7", "8"])) | (n == 10)
-    international = s.strip().startswith("+") & n.between(8, 15)
-    return s.strip().re_search(r"^\+?[0-9 ()\-.]+$") & (russian | international)
+    """Ibis: a phone made of digits, spaces, ``+()-.`` that reduces to a full number
+    (10 digits; 11 from 7 or 8; 8–15 after a leading +), as one regular expression —
+    several times cheaper than counting the digits of a cleaned copy."""
+    return s.re_search(_PHONE)
 
 
 def email_valid_expr(s: ir.StringValue) -> ir.BooleanValue:
     """Ibis: one ``@``, a dotted domain, no spaces."""
-    return s.strip().re_search(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+    part = r"[^@ \t\n\r\x0b\x0c]"
+    tld = r"[^@. \t\n\r\x0b\x0c]"
+    return s.re_search(rf"^{_WS}*{part}+@{part}+\.{tld}{{2,}}{_WS}*\z")
 
 
 def website_valid_expr(s: ir.StringValue) -> ir.BooleanValue:
     """Ibis: an optional scheme, a dotted host (Cyrillic allowed), an optional path."""
-    pattern = r"^(https?://)?([a-zа-яё0-9-]+\.)+[a-zа-яё0-9-]{2,}(:[0-9]+)?(/\S*)?$"
-    return s.strip().lower().re_search(pattern)
+    host = r"(https?://)?([a-zа-яё0-9-]+\.)+[a-zа-яё0-9-]{2,}(:[0-9]+)?"
+    return s.lower().re_search(f"^{_WS}*{host}(/{_NOT_WS}*)?{_WS}*\\z")

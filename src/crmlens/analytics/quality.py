@@ -220,6 +220,90 @@ def populations(tables: Tables, checks: Sequence[Check], *, ctx: Context) -> ir.
     return ibis.union(*[p.select(*cols) for p in parts])
 
 
+def check_counts(tables: Tables, checks: Sequence[Check], *, ctx: Context) -> ir.Table:
+    """Failed and total records per check and manager, without building the populations.
+
+    The :class:`~crmlens.analytics.quality_checks.Rows` checks of one source and owner
+    column are counted in one aggregate over the source; every other check aggregates its
+    own population. The same numbers as ``check_summary(populations(...), by_manager=True)``.
+
+    Returns
+    -------
+    ir.Table
+        check, requirement, table, column, severity, manager_id, failed, total, share —
+        one row per check and manager with records (records without a manager form the
+        group manager_id NULL).
+    """
+    groups: dict[tuple[object, str | None], list[Check]] = {}
+    parts = []
+    for c in checks:
+        if isinstance(c.build, qc.Rows):
+            groups.setdefault((c.build.source, c.build.manager), []).append(c)
+        else:
+            pop = c.build(tables, ctx)
+            counts = pop.group_by("manager_id").agg(
+                failed=pop.failed.cast("int64").sum(), total=pop.count().cast("int64")
+            )
+            parts.append(counts.mutate(**_labels(c)))
+    parts += [_count_rows(tables, group, ctx) for group in groups.values()]
+    cols = [*CHECK_KEYS, "manager_id", "failed", "total"]
+    out = ibis.union(*[p.select(*cols) for p in parts])
+    return out.mutate(share=out.failed.cast("float64") / out.total.cast("float64"))
+
+
+def _labels(c: Check) -> dict[str, ir.Value]:
+    return {
+        "check": ibis.literal(c.name), "requirement": ibis.literal(c.requirement),
+        "table": ibis.literal(c.table), "column": ibis.literal(c.column),
+        "severity": ibis.literal(c.severity),
+    }  # fmt: skip
+
+
+def _count_rows(tables: Tables, checks: Sequence[Check], ctx: Context) -> ir.Table:
+    """One pass over the shared source of `checks` (all Rows): counts per manager, long."""
+    first = checks[0].build
+    assert isinstance(first, qc.Rows)
+    x = first.base(tables, ctx)
+    owner = (
+        x[first.manager].cast("string") if first.manager else ibis.null().cast("string")
+    )
+    metrics = {}
+    for i, c in enumerate(checks):
+        assert isinstance(c.build, qc.Rows)
+        counted, failed = c.build.tests(x, tables, ctx)
+        metrics[f"t{i}"] = (
+            x.count() if counted is None else counted.cast("int64").sum()
+        ).cast("int64")
+        metrics[f"f{i}"] = failed.cast("int64").sum()
+    wide = x.group_by(manager_id=owner).agg(**metrics)
+    items = ibis.array([
+        ibis.struct({**_labels(c), "failed": wide[f"f{i}"], "total": wide[f"t{i}"]})
+        for i, c in enumerate(checks)
+    ])  # fmt: skip
+    long = wide.select("manager_id", item=items).unnest("item").unpack("item")
+    return long.filter(long.total > 0)
+
+
+def examples(tables: Tables, checks: Sequence[Check], *, ctx: Context, limit: int = 5
+             ) -> ir.Table:  # fmt: skip
+    """The first `limit` failing records of each check, by record_id.
+
+    A check that passes gives no row but still costs a pass over its population, so give
+    it the checks that fail (from :func:`check_counts`).
+
+    Returns
+    -------
+    ir.Table
+        check, record_id.
+    """
+    parts = []
+    for c in checks:
+        pop = c.build(tables, ctx)
+        first = pop.filter(pop.failed).select("record_id").order_by("record_id")
+        parts.append(first.limit(limit).mutate(check=ibis.literal(c.name)))
+    return ibis.union(*parts).select("check", "record_id")
+
+
 def check_summary(pop: ir.Table, *, by_manager: bool = False) -> ir.Table:
     """Failed and total records per check (and per manager).
 

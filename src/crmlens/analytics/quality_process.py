@@ -2,7 +2,7 @@
 the CRM process (deals without a next task, overdue tasks, leads not taken in time).
 
 Same shape as :mod:`crmlens.analytics.quality_checks`: each builder returns the check's
-population ``record_id, manager_id, failed``.
+population ``record_id, manager_id, failed``; the row-level ones are :class:`Rows`.
 """
 
 from __future__ import annotations
@@ -10,25 +10,37 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from crmlens.analytics.quality_checks import Builder, Context, Tables, _keys, _secs, pop
+from crmlens.analytics import normalise_names as nn
+from crmlens.analytics.quality_checks import (
+    Builder,
+    Context,
+    Rows,
+    Tables,
+    _keys,
+    _secs,
+    contacts_with_owner,
+    pop,
+)
 
 # ---- consistency ---------------------------------------------------------------------
 
 
-def status_vs_closed(t: Tables, c: Context) -> ir.Table:
-    """Closed deals without ``closed_at`` or open deals with one."""
-    d = t["deals"]
+def _status_vs_closed(d: ir.Table, t: Tables, c: Context) -> ir.BooleanValue:
     closed = d.status.isin(["won", "lost"])
-    bad = (closed & d.closed_at.isnull()) | (
+    return (closed & d.closed_at.isnull()) | (
         (d.status == "open") & d.closed_at.notnull()
     )
-    return pop(d, "deal_id", "owner_id", bad)
 
 
-def won_without_orders(t: Tables, c: Context) -> ir.Table:
-    """Won deals that no order refers to (run only when orders carry deal_id)."""
-    d = t["deals"].filter(t["deals"].status == "won")
-    return pop(d, "deal_id", "owner_id", ~d.deal_id.isin(_keys(t["orders"], "deal_id")))
+#: Closed deals without ``closed_at`` or open deals with one.
+status_vs_closed = Rows("deals", "deal_id", "owner_id", failed=_status_vs_closed)
+
+#: Won deals that no order refers to (run only when orders carry deal_id).
+won_without_orders = Rows(
+    "deals", "deal_id", "owner_id",
+    failed=lambda d, t, c: ~d.deal_id.isin(_keys(t["orders"], "deal_id")),
+    where=lambda d, t, c: d.status == "won",
+)  # fmt: skip
 
 
 def stages_outside_deal(t: Tables, c: Context) -> ir.Table:
@@ -50,45 +62,53 @@ def mixed_currency(t: Tables, c: Context) -> ir.Table:
     return pop(j, "deal_id", "owner_id", j.currency != j.main)
 
 
-def open_too_old(t: Tables, c: Context) -> ir.Table:
-    """Open deals created more than a year before `as_of`."""
-    d = t["deals"].filter(t["deals"].status == "open")
-    return pop(d, "deal_id", "owner_id", d.created_at < c.ago(days=365))
+#: Open deals created more than a year before `as_of`.
+open_too_old = Rows(
+    "deals", "deal_id", "owner_id",
+    failed=lambda d, t, c: d.created_at < c.ago(days=365),
+    where=lambda d, t, c: d.status == "open",
+)  # fmt: skip
 
 
 # ---- relevance -----------------------------------------------------------------------
 
 
-def stale_open_deals(t: Tables, c: Context) -> ir.Table:
-    """Open deals with no activity or stage move in the last ``stale_days`` days."""
-    d = t["deals"].filter(t["deals"].status == "open")
-    a = t["activities"].filter(t["activities"].deal_id.notnull())
-    last_act = a.group_by("deal_id").agg(last_act=a.created_at.max())
-    s = t["deal_stages"]
-    last_stage = s.group_by("deal_id").agg(last_stage=s.entered_at.max())
-    j = d.left_join(last_act, "deal_id").left_join(last_stage, "deal_id")
-    last = ibis.greatest(
-        j.created_at,
-        j.last_act.fill_null(j.created_at),
-        j.last_stage.fill_null(j.created_at),
-    )
-    return pop(j, "deal_id", "owner_id", last < c.ago(days=c.stale_days))
+def _stale(d: ir.Table, t: Tables, c: Context) -> ir.BooleanValue:
+    # The latest of creation, activity and stage move is before the cutoff exactly when
+    # none of them is at or after it; the recent activities and moves are few.
+    cutoff = c.ago(days=c.stale_days)
+    a, s = t["activities"], t["deal_stages"]
+    acted = a.filter(a.deal_id.notnull() & (a.created_at >= cutoff)).deal_id
+    moved = s.filter(s.deal_id.notnull() & (s.entered_at >= cutoff)).deal_id
+    return (d.created_at < cutoff) & ~d.deal_id.isin(acted) & ~d.deal_id.isin(moved)
 
 
-def untouched_leads(t: Tables, c: Context) -> ir.Table:
-    """Leads still in work with no activity at all after ``stale_days`` days."""
-    ld = t["leads"].filter(~t["leads"].status.isin(["converted", "disqualified"]))
-    touched = _keys(t["activities"], "lead_id")
+#: Open deals with no activity or stage move in the last ``stale_days`` days.
+stale_open_deals = Rows(
+    "deals",
+    "deal_id",
+    "owner_id",
+    failed=_stale,
+    where=lambda d, t, c: d.status == "open",
+)
+
+
+def _untouched(ld: ir.Table, t: Tables, c: Context) -> ir.BooleanValue:
     old = ld.created_at < c.ago(days=c.stale_days)
-    return pop(ld, "lead_id", "owner_id", old & ~ld.lead_id.isin(touched))
+    return old & ~ld.lead_id.isin(_keys(t["activities"], "lead_id"))
 
 
-def contacts_left(t: Tables, c: Context) -> ir.Table:
-    """Contacts marked as no longer working at the client."""
-    p = t["contacts"].left_join(
-        t["accounts"].select("account_id", "owner_id"), "account_id"
-    )
-    return pop(p, "contact_id", "owner_id", p.still_employed == False)  # noqa: E712
+#: Leads still in work with no activity at all after ``stale_days`` days.
+untouched_leads = Rows(
+    "leads", "lead_id", "owner_id", failed=_untouched,
+    where=lambda ld, t, c: ~ld.status.isin(["converted", "disqualified"]),
+)  # fmt: skip
+
+#: Contacts marked as no longer working at the client.
+contacts_left = Rows(
+    contacts_with_owner, "contact_id", "owner_id",
+    failed=lambda p, t, c: p.still_employed == False,  # noqa: E712
+)  # fmt: skip
 
 
 # ---- reliability ---------------------------------------------------------------------
@@ -122,105 +142,110 @@ def amount_equals_lead(t: Tables, c: Context) -> ir.Table:
 # ---- timeliness ----------------------------------------------------------------------
 
 
-def logged_late(t: Tables, c: Context) -> ir.Table:
-    """Done activities (not tasks) entered more than ``log_lag_hours`` after they happened."""
-    a = t["activities"].filter(
-        t["activities"].done_at.notnull() & (t["activities"].type != "task")
-    )
-    return pop(
-        a,
-        "activity_id",
-        "manager_id",
-        _secs(a.created_at, a.done_at) > c.log_lag_hours * 3600,
-    )
+#: Done activities (not tasks) entered more than ``log_lag_hours`` after they happened.
+logged_late = Rows(
+    "activities", "activity_id", "manager_id",
+    failed=lambda a, t, c: _secs(a.created_at, a.done_at) > c.log_lag_hours * 3600,
+    where=lambda a, t, c: a.done_at.notnull() & (a.type != "task"),
+)  # fmt: skip
 
 
 def first_response(t: Tables) -> ir.Table:
-    """Leads with their first response: first_response_at, else the owner's first activity."""
+    """Leads with their first response: first_response_at, else the owner's first activity
+    (looked up only for the leads without first_response_at)."""
     a = t["activities"].filter(t["activities"].lead_id.notnull())
     ld = t["leads"]
-    j = a.inner_join(ld.select("lead_id", "owner_id", lead_at="created_at"), "lead_id")
+    waiting = ld.filter(ld.first_response_at.isnull())
+    j = a.inner_join(
+        waiting.select("lead_id", "owner_id", lead_at="created_at"), "lead_id"
+    )
     j = j.filter((j.manager_id == j.owner_id) & (j.created_at >= j.lead_at))
     first = j.group_by("lead_id").agg(first_act=j.created_at.min())
     out = ld.left_join(first, "lead_id")
     return out.mutate(responded_at=out.first_response_at.fill_null(out.first_act))
 
 
-def slow_first_response(t: Tables, c: Context) -> ir.Table:
-    """Answered leads whose first response came later than ``sla_hours``."""
-    ld = first_response(t)
-    ld = ld.filter(ld.responded_at.notnull())
-    return pop(
-        ld,
-        "lead_id",
-        "owner_id",
-        _secs(ld.responded_at, ld.created_at) > c.sla_hours * 3600,
-    )
+def _first_response(t: Tables, c: Context) -> ir.Table:
+    return first_response(t)
+
+
+#: Answered leads whose first response came later than ``sla_hours``.
+slow_first_response = Rows(
+    _first_response, "lead_id", "owner_id",
+    failed=lambda ld, t, c: _secs(ld.responded_at, ld.created_at) > c.sla_hours * 3600,
+    where=lambda ld, t, c: ld.responded_at.notnull(),
+)  # fmt: skip
 
 
 # ---- uniqueness ----------------------------------------------------------------------
 
 
+def _repeated(x: ir.Table, column: str) -> ir.Column:
+    """Values of `column` that occur in more than one row of `x` (usually few)."""
+    x = x.filter(x[column].notnull())
+    counts = x.group_by(column).agg(n_same=x.count())
+    return counts.filter(counts.n_same > 1)[column]
+
+
 def duplicate_keys(table: str, key: str, manager: str | None) -> Builder:
     """Rows whose key appears more than once."""
-
-    def build(t: Tables, c: Context) -> ir.Table:
-        x = t[table]
-        counts = x.group_by(key).agg(n_key=x.count())
-        j = x.inner_join(counts, key)
-        return pop(j, key, manager, j.n_key > 1)
-
-    return build
+    return Rows(
+        table, key, manager,
+        failed=lambda x, t, c: x[key].isin(_repeated(t[table], key)),
+        where=lambda x, t, c: x[key].notnull(),
+    )  # fmt: skip
 
 
 def shared_value(table: str, key: str, manager: str | None, column: str) -> Builder:
     """Records sharing one non-empty value of `column` (e.g. two accounts, one INN)."""
 
-    def build(t: Tables, c: Context) -> ir.Table:
-        x = t[table].filter(
-            t[table][column].notnull() & (t[table][column].strip() != "")
-        )
-        counts = x.group_by(column).agg(n_same=x.count())
-        j = x.inner_join(counts, column)
-        return pop(j, key, manager, j.n_same > 1)
+    def filled(x: ir.Table) -> ir.BooleanValue:
+        return x[column].notnull() & nn.filled_expr(x[column])
 
-    return build
+    def shared(x: ir.Table, t: Tables, c: Context) -> ir.BooleanValue:
+        rows = t[table]
+        return x[column].isin(_repeated(rows.filter(filled(rows)), column))
+
+    return Rows(table, key, manager, failed=shared, where=lambda x, t, c: filled(x))
 
 
-def merged_duplicates(t: Tables, c: Context) -> ir.Table:
-    """Accounts the dedup merge map folds into another account."""
-    a = t["accounts"]
+def _merged(a: ir.Table, t: Tables, c: Context) -> ir.BooleanValue:
     m = t["account_merges"]
-    dup = m.filter(m.record_id != m.canonical_id).record_id
-    return pop(a, "account_id", "owner_id", a.account_id.isin(dup))
+    return a.account_id.isin(m.filter(m.record_id != m.canonical_id).record_id)
+
+
+#: Accounts the dedup merge map folds into another account.
+merged_duplicates = Rows("accounts", "account_id", "owner_id", failed=_merged)
 
 
 # ---- CRM process ---------------------------------------------------------------------
 
 
-def without_next_task(t: Tables, c: Context) -> ir.Table:
-    """Open deals without an open task due at or after `as_of`."""
-    d = t["deals"].filter(t["deals"].status == "open")
+def _no_next_task(d: ir.Table, t: Tables, c: Context) -> ir.BooleanValue:
     a = t["activities"]
     planned = a.filter(
         (a.type == "task") & a.done_at.isnull() & a.deal_id.notnull()
         & (a.due_at >= c.ago(days=1))
     ).deal_id  # fmt: skip
-    return pop(d, "deal_id", "owner_id", ~d.deal_id.isin(planned))
+    return ~d.deal_id.isin(planned)
 
 
-def overdue_tasks(t: Tables, c: Context) -> ir.Table:
-    """Tasks with a due date before `as_of` that are not done."""
-    a = t["activities"].filter(
-        (t["activities"].type == "task") & t["activities"].due_at.notnull()
-    )
-    return pop(
-        a, "activity_id", "manager_id", a.done_at.isnull() & (a.due_at < c.ago(days=1))
-    )
+#: Open deals without an open task due at or after `as_of`.
+without_next_task = Rows(
+    "deals", "deal_id", "owner_id", failed=_no_next_task,
+    where=lambda d, t, c: d.status == "open",
+)  # fmt: skip
 
+#: Tasks with a due date before `as_of` that are not done.
+overdue_tasks = Rows(
+    "activities", "activity_id", "manager_id",
+    failed=lambda a, t, c: a.done_at.isnull() & (a.due_at < c.ago(days=1)),
+    where=lambda a, t, c: (a.type == "task") & a.due_at.notnull(),
+)  # fmt: skip
 
-def lead_not_taken(t: Tables, c: Context) -> ir.Table:
-    """Leads with no response at all, older than ``sla_hours``."""
-    ld = first_response(t)
-    ld = ld.filter(ld.created_at < c.ago(hours=c.sla_hours))
-    return pop(ld, "lead_id", "owner_id", ld.responded_at.isnull())
+#: Leads with no response at all, older than ``sla_hours``.
+lead_not_taken = Rows(
+    _first_response, "lead_id", "owner_id",
+    failed=lambda ld, t, c: ld.responded_at.isnull(),
+    where=lambda ld, t, c: ld.created_at < c.ago(hours=c.sla_hours),
+)  # fmt: skip

@@ -7,7 +7,8 @@ real table, and make the import all-or-nothing:
   Ctrl-C or a killed process leaves the file as it was: DuckDB commits through its WAL).
 - :class:`ParquetStorage` (the Spark warehouse) keeps one Parquet file per table in a
   version directory; an import works on an in-memory copy and publishes a new version by
-  renaming one pointer file, so readers never see half an import.
+  renaming one pointer file, so readers never see half an import. A table the
+  transaction creates (a dedup merge map) is published with it; one it drops is left out.
 """
 
 from __future__ import annotations
@@ -101,7 +102,12 @@ class ParquetStorage:
         import duckdb
 
         con = duckdb.connect()
-        for name, ddl in all_ddl().items():
+        tables = all_ddl()
+        for extra in sorted(self.current.glob("*.parquet")):
+            tables.setdefault(
+                extra.stem, ""
+            )  # a table of its own, e.g. a dedup merge map
+        for name, ddl in tables.items():
             path = self.table_path(name)
             if not path.exists():  # a system table added after this warehouse was made
                 con.execute(f'CREATE TABLE "{name}" ({ddl})')
@@ -128,7 +134,7 @@ class ParquetStorage:
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir()
         try:
-            for name in all_ddl():
+            for name in _tables_of(con):
                 out = target / f"{name}.parquet"
                 if name in changed or not self.table_path(name).exists():
                     con.execute(
@@ -167,6 +173,16 @@ class ParquetStorage:
 
     def close(self) -> None:
         """Nothing stays open between imports."""
+
+
+def _tables_of(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables a transaction leaves: a table it created (a dedup merge map) is
+    published with the rest, a table it dropped is left out of the new version."""
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def _empty_tables() -> duckdb.DuckDBPyConnection:

@@ -61,6 +61,18 @@ LABELS: dict[str, tuple[str, str, str, str]] = {
         "клиенты с одинаковым ИНН (дубли)", "clients sharing one INN (duplicates)",
         "объединить дубли: crmlens dedup accounts", "merge duplicates: crmlens dedup accounts",
     ),
+    "accounts.shared_phone": (
+        "клиенты с одним телефоном на двоих", "clients sharing one phone",
+        "проверить, не дубли ли это: crmlens dedup accounts",
+        "check whether they are duplicates: crmlens dedup accounts",
+    ),
+    "accounts.merged_duplicate": (
+        "дубли клиентов, сведённые картой слияния", "duplicate clients in the merge map",
+        "объединить эти карточки в самой CRM (карта слияния crmlens dedup --apply лишь "
+        "считает их одним клиентом в отчётах)",
+        "merge these records in the CRM itself (the merge map of crmlens dedup --apply "
+        "only counts them as one client in the reports)",
+    ),
     "deals.no_stage_history": (
         "сделки без истории этапов", "deals without stage history",
         "выгружать историю этапов вместе со сделками",

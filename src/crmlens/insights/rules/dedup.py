@@ -70,14 +70,13 @@ def run(
 
 
 def _splink_api(wh: Warehouse) -> Any:
-    from crmlens.analytics.dedup import duckdb_api
+    """Splink's backend for `wh`: Spark on the Spark warehouse, DuckDB otherwise."""
+    from crmlens.analytics.dedup import duckdb_api, spark_api
 
     if wh.backend == "spark":
-        from splink import SparkAPI
-
         from crmlens.warehouse.spark import spark_session
 
-        return SparkAPI(spark_session=spark_session())
+        return spark_api(spark_session())
     return duckdb_api()
 
 
@@ -90,12 +89,11 @@ def _rows(pairs: pd.DataFrame, clusters: pd.DataFrame) -> Any:
 
 
 def _storage(wh: Warehouse) -> Any:
-    from crmlens.warehouse.storage import DuckDBStorage
-
-    if not isinstance(wh.storage, DuckDBStorage):
+    """The storage the merge map is written to, in one transaction (both engines)."""
+    if wh.storage is None:
         raise WarehouseError(
-            f"{wh.url.raw}: the merge map is written to DuckDB warehouses only; the Spark "
-            "warehouse keeps the canonical tables only (ask to add a merges table there)"
+            f"{wh.url.raw} is read-only: crmlens never writes to a CRM's database; import "
+            "it into a DuckDB file or a Spark warehouse to keep a merge map"
         )
     return wh.storage
 

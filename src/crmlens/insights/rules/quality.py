@@ -71,9 +71,11 @@ def run(
         raise InputError(
             f"--table {table!r} has no checks or no rows", reason="see crmlens tables"
         )
-    pop = q.populations(tables, checks, ctx=Context(as_of=day, sla_hours=sla_hours))
-    by_m = q.check_summary(pop, by_manager=True).to_pyarrow()
+    ctx = Context(as_of=day, sla_hours=sla_hours)
+    by_m = q.check_counts(tables, checks, ctx=ctx).to_pyarrow()
     summary = q.roll_up(ibis.memtable(by_m)).to_pyarrow()
+    failing = {r["check"] for r in summary.to_pylist() if r["failed"]}
+    failing_checks = [c for c in checks if c.name in failing]
     managers = _manager_names(wh)
     known = by_m.filter(_isin(by_m["manager_id"], list(managers)))
     score_of = {
@@ -83,10 +85,15 @@ def run(
     }  # fmt: skip
     params = {"as_of": day.isoformat(), "table": table, "by": by, "sla_hours": sla_hours,
               "scores": {k: v for k, v in score_of.items() if k != "manager"}}  # fmt: skip
-    examples = _examples(q.failing_records(pop, limit_per_check=5).to_pyarrow())
+    examples = (
+        _examples(q.examples(tables, failing_checks, ctx=ctx).to_pyarrow())
+        if failing_checks
+        else {}
+    )
     if export is not None:
         from crmlens.insights.rules._quality_export import write_export
 
+        pop = q.populations(tables, failing_checks or checks, ctx=ctx)
         records = (
             q.failing_records(pop).filter(ibis._.manager_id.notnull()).to_pyarrow()
         )
@@ -95,6 +102,11 @@ def run(
     findings += _manager_findings(known.to_pylist(), score_of["manager"], managers, day)  # type: ignore[arg-type]
     rows = _rows(by, summary, known, examples, score_of, managers)
     return AnalysisResult("quality", params, rows, findings)
+
+
+def _by_score(item: tuple[str, float]) -> tuple[float, str]:
+    """Lowest score first; ties by name, so the order never depends on the engine."""
+    return item[1], item[0]
 
 
 def _isin(col: pa.ChunkedArray, values: list[str]) -> pa.ChunkedArray:
@@ -141,11 +153,11 @@ def _rows(by: str | None, summary: pa.Table, known: pa.Table, examples: dict[str
         rows = [
             {"manager_id": m, "manager_name": managers.get(m, m), "score": s,
              "worst_checks": ", ".join(worst.get(m, []))}
-            for m, s in sorted(score_of["manager"].items(), key=lambda kv: kv[1])
+            for m, s in sorted(score_of["manager"].items(), key=_by_score)
         ]  # fmt: skip
         return pa.Table.from_pylist(rows)
     col = "requirement" if by == "requirement" else "table"
-    items = sorted(score_of[col].items(), key=lambda kv: kv[1])
+    items = sorted(score_of[col].items(), key=_by_score)
     return pa.Table.from_pylist([{col: k, "score": v} for k, v in items])
 
 
@@ -162,7 +174,7 @@ def _overall_findings(summary: list[dict[str, Any]], score_of: dict[str, Any],
     from crmlens.analytics.quality import SEVERITY_WEIGHT
 
     overall = score_of["overall"]
-    weakest = min(score_of["requirement"].items(), key=lambda kv: kv[1])
+    weakest = min(score_of["requirement"].items(), key=_by_score)
     sev: Severity = "high" if overall < 70 else "medium" if overall < 85 else "low"
     out = [Finding(
         "quality", "score", sev, {"type": "warehouse", "id": None}, "quality_score",
@@ -175,7 +187,7 @@ def _overall_findings(summary: list[dict[str, Any]], score_of: dict[str, Any],
          "en": "Start with the problems below: they distort the reports most."},
         {"scores": score_of["requirement"]})]  # fmt: skip
     bad = [r for r in summary if r["failed"] >= 10 and r["share"] >= 0.02]
-    bad.sort(key=lambda r: -SEVERITY_WEIGHT[r["severity"]] * r["share"])
+    bad.sort(key=lambda r: (-SEVERITY_WEIGHT[r["severity"]] * r["share"], r["check"]))
     for r in bad[:5]:
         out.append(_check_finding(r, period))
     return out
@@ -206,7 +218,7 @@ def _manager_findings(rows: list[dict[str, Any]], scores: dict[str, float],
         return []
     median = statistics.median(scores.values())
     out = []
-    for m, s in sorted(scores.items(), key=lambda kv: kv[1]):
+    for m, s in sorted(scores.items(), key=_by_score):
         problems = _own_problems(rows, m)
         if s >= median - 2.0 or not problems:
             continue
@@ -233,7 +245,7 @@ def _own_problems(rows: list[dict[str, Any]], m: str) -> list[dict[str, Any]]:
             and r["share"] >= others + 0.05
         ):
             out.append({**r, "others_share": round(others, 4)})
-    return sorted(out, key=lambda r: r["others_share"] - r["share"])
+    return sorted(out, key=lambda r: (r["others_share"] - r["share"], r["check"]))
 
 
 def _manager_finding(m: str, name: str, score: float, median: float,
