@@ -3,9 +3,7 @@
 An analysis given a warehouse without data either returns an AnalysisResult with 0 rows
 and no findings, or raises a :class:`crmlens.errors.CrmlensError` (one plain line for the
 CLI and the API) — never another exception. The two analyses that describe the data
-itself (``tables``, ``quality``) report the empty tables instead. Known failures in code
-being changed elsewhere are strict xfails naming the analysis and the exception, so each
-turns red when fixed.
+itself (``tables``, ``quality``) report the empty tables instead.
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lightgbm.basic import LightGBMError
 
 import crmlens
 from crmlens.errors import CrmlensError
@@ -24,35 +21,8 @@ from crmlens.model import TABLES
 
 registry._load_builtins()
 
-#: analysis -> (exception, why): raw exceptions still raised on an empty warehouse.
-KNOWN: dict[str, tuple[Any, str]] = {
-    "forecast": (
-        ValueError,
-        "forecast: ValueError, pandas merge of an empty float64 account_id with the "
-        "str owners' account_id (analytics/forecast.py, forecast rolled up by level)",
-    ),
-    "leads_score": (
-        LightGBMError,
-        "leads_score: LightGBMError 'num_data > 0', the scorer is trained on no leads "
-        "(analytics/scoring.py)",
-    ),
-    "plan_backtest": (
-        (KeyError, ValueError),
-        "plan_backtest: KeyError 'scope_id', the plan rows of a month without targets "
-        "have no columns (insights/rules/_plan_backtest.py), or the forecast's "
-        "ValueError below",
-    ),
-}
 #: Analyses whose rows describe the data itself: they report the empty tables.
 ABOUT_THE_DATA = ("tables", "quality")
-
-
-def _case(name: str) -> Any:
-    if name in KNOWN:
-        raises, reason = KNOWN[name]
-        mark = pytest.mark.xfail(raises=raises, reason=reason, strict=True)
-        return pytest.param(name, id=name, marks=mark)
-    return pytest.param(name, id=name)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +39,7 @@ def _run(wh: Any, name: str) -> registry.AnalysisResult | CrmlensError:
 
 
 @pytest.mark.parametrize(
-    "name", [_case(n) for n in sorted(registry.REGISTRY) if n not in ABOUT_THE_DATA]
+    "name", [n for n in sorted(registry.REGISTRY) if n not in ABOUT_THE_DATA]
 )
 def test_empty_warehouse_gives_no_rows_or_a_clear_error(empty_wh, name: str) -> None:
     out = _run(empty_wh, name)
@@ -103,5 +73,18 @@ def test_quality_reports_only_the_missing_tables(empty_wh) -> None:
 
 
 def test_every_analysis_is_covered() -> None:
-    """The known failures and the special cases name registered analyses."""
-    assert set(KNOWN) | set(ABOUT_THE_DATA) <= set(registry.REGISTRY)
+    """The special cases name registered analyses."""
+    assert set(ABOUT_THE_DATA) <= set(registry.REGISTRY)
+
+
+def test_scoring_refuses_too_few_outcomes_in_plain_words() -> None:
+    import pandas as pd
+
+    from crmlens.errors import InputError
+    from crmlens.insights.rules._leads_score import MIN_PER_CLASS, _check_trainable
+
+    few = pd.DataFrame({"is_converted": [1] * 5 + [0] * 100})
+    with pytest.raises(InputError, match="5 converted and 100 not"):
+        _check_trainable(few)
+    enough = pd.DataFrame({"is_converted": [1, 0] * MIN_PER_CLASS})
+    _check_trainable(enough)  # does not raise

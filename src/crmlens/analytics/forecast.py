@@ -202,7 +202,11 @@ def reconcile(
         return out.assign(clients_count=1)[
             ["level_id", "period", "forecast_amount", "clients_count"]
         ]
-    t = clients.merge(owners, on="account_id", how="left")
+    # As objects on both sides: an empty forecast's account_id is float64.
+    key_as_object = {"account_id": "object"}
+    t = clients.astype(key_as_object).merge(
+        owners.astype(key_as_object), on="account_id", how="left"
+    )
     key = {"manager": "manager_id", "team": "team", "region": "region"}.get(level)
     t["level_id"] = t[key].fillna("(none)") if key else "company"
     grouped = t.groupby(["level_id", "period"], sort=True)

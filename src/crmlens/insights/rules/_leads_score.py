@@ -368,6 +368,11 @@ def leads_score(
         exclude=tuple(exclude),
     )
     attrs = [a for a in attrs if moment == "first_response" or a.name != RESPONSE]
+    if not len(frame):
+        raise InputError(
+            f"no leads created by {day.isoformat()} to score",
+            reason="import leads (leads.csv) or choose a later --as-of",
+        )
     params: dict[str, Any] = {
         "as_of": day.isoformat(),
         "moment": moment,
@@ -425,9 +430,29 @@ def _scorer(
 
     if model_path and not save:
         return load_model(Path(model_path))
+    _check_trainable(labelled)
     scorer = LeadScorer(
         [a.name for a in attrs], moment=moment, seed=seed, grade_shares=shares
     ).fit(labelled)
     if save:
         save_model(scorer, Path(save), [])
     return scorer
+
+
+#: Fewest leads with a known outcome, of each outcome, a model is trained on.
+MIN_PER_CLASS = 20
+
+
+def _check_trainable(labelled: pd.DataFrame) -> None:
+    """Refuse to train on too few converted or unconverted leads, in plain words."""
+    from crmlens.analytics.scoring_models import TARGET
+
+    won = int(labelled[TARGET].sum()) if len(labelled) else 0
+    lost = len(labelled) - won
+    if min(won, lost) < MIN_PER_CLASS:
+        raise InputError(
+            f"too few leads with a known outcome to train the scoring model: "
+            f"{won} converted and {lost} not",
+            reason=f"at least {MIN_PER_CLASS} of each are needed; import more lead "
+            "history, or grade by a rule file with --rules",
+        )

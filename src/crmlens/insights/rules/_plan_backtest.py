@@ -63,6 +63,8 @@ def replay(
         at = min(start + dt.timedelta(days=day - 1), end - dt.timedelta(days=1))
         s = dataclasses.replace(base, period=period, as_of=at)
         rows = plan_run(wh, s).rows
+        if rows.empty:  # no scope with a target in this month
+            continue
         actual = _actual(wh, s)
         rows.insert(0, "period", period)
         rows.insert(1, "as_of", at)
