@@ -10,8 +10,13 @@ from crmlens.errors import InputError
 if TYPE_CHECKING:
     from crmlens.warehouse import Warehouse
 
-DATED = (("deals", "created_at"), ("leads", "created_at"), ("orders", "order_date"),
-         ("activities", "created_at"), ("deal_stages", "entered_at"))
+DATED = (
+    ("deals", "created_at"),
+    ("leads", "created_at"),
+    ("orders", "order_date"),
+    ("activities", "created_at"),
+    ("deal_stages", "entered_at"),
+)
 
 
 def parse_date(text: str | dt.date | None, *, name: str = "--as-of") -> dt.date | None:
@@ -23,7 +28,9 @@ def parse_date(text: str | dt.date | None, *, name: str = "--as-of") -> dt.date 
             return dt.datetime.strptime(text.strip(), fmt).date()
         except ValueError:
             continue
-    raise InputError(f"{name} {text!r} is not a date", reason="expected e.g. 2025-06-30")
+    raise InputError(
+        f"{name} {text!r} is not a date", reason="expected e.g. 2025-06-30"
+    )
 
 
 def resolve_as_of(wh: Warehouse, as_of: str | dt.date | None) -> dt.date:
