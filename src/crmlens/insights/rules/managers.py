@@ -311,6 +311,25 @@ def _mix_findings(
     return out
 
 
+#: Words for the values of a client-type x source segment key ("returning | none").
+_SEGMENT_WORDS = {
+    "new": ("новые клиенты", "new clients"),
+    "returning": ("постоянные клиенты", "returning clients"),
+    "none": ("без лида", "no lead"),
+}
+
+
+def segment_words(seg: str, lang: str) -> str:
+    """A segment key as words: "returning | none" -> "returning clients, no lead"."""
+    i = 0 if lang == "ru" else 1
+    words = []
+    for part in seg.split(" | "):
+        known = _SEGMENT_WORDS.get(part.strip())
+        quoted = f"«{part}»" if lang == "ru" else f"“{part}”"
+        words.append(known[i] if known else quoted)
+    return ", ".join(words)
+
+
 def _mix_finding(
     kind: str,
     r: dict[str, Any],
@@ -322,6 +341,7 @@ def _mix_finding(
     strong = kind == "hidden_strength"
     who = inp.name(r["manager_id"])
     seg, share = mix.get(r["manager_id"], ("—", 0.0))
+    seg_ru, seg_en = segment_words(seg, "ru"), segment_words(seg, "en")
     passed = [
         o["manager_id"]
         for o in rows
@@ -336,12 +356,12 @@ def _mix_finding(
     if strong:
         text = both(
             f"{who} выигрывает {pct(wr, 'ru')} сделок, но работает в основном с трудными "
-            f"клиентами (чаще всего «{seg}», {pct(share, 'ru')} сделок); с таким набором "
+            f"клиентами (чаще всего {seg_ru} — {pct(share, 'ru')} сделок); с таким набором "
             f"компания в среднем выигрывает {pct(ex, 'ru')}, так что результат на {pct(gap, 'ru')} "
             f"сильнее уровня компании. По сырой конверсии — {r['rank_raw']}-й и ниже, чем "
             f"{names}; с поправкой на клиентов — {r['rank_adjusted']}-й и выше их.",
-            f"{who} wins {pct(wr, 'en')} of deals, but works mostly hard clients (most "
-            f"often “{seg}”, {pct(share, 'en')} of the deals); for that mix the company "
+            f"{who} wins {pct(wr, 'en')} of deals, but works mostly with hard clients (most "
+            f"often {seg_en}: {pct(share, 'en')} of the deals); for that mix the company "
             f"wins {pct(ex, 'en')}, so the result is {pct(gap, 'en')} above the company's level. "
             f"By raw win rate ranks {r['rank_raw']} and below {names}; adjusted for the "
             f"clients ranks {r['rank_adjusted']}, above them.",
@@ -355,12 +375,12 @@ def _mix_finding(
     else:
         text = both(
             f"{who} выигрывает {pct(wr, 'ru')} сделок — на вид лучше многих, но работает в "
-            f"основном с лёгкими клиентами (чаще всего «{seg}», {pct(share, 'ru')} "
+            f"основном с лёгкими клиентами (чаще всего {seg_ru} — {pct(share, 'ru')} "
             f"сделок); с таким набором компания выигрывает {pct(ex, 'ru')}, так что результат на "
             f"{pct(gap, 'ru')} ниже уровня компании. По сырой конверсии — {r['rank_raw']}-й "
             f"и выше, чем {names}; с поправкой — {r['rank_adjusted']}-й.",
             f"{who} wins {pct(wr, 'en')} of deals, which looks better than most, but works "
-            f"mostly easy clients (most often “{seg}”, {pct(share, 'en')} of the deals); "
+            f"mostly with easy clients (most often {seg_en}: {pct(share, 'en')} of the deals); "
             f"for that mix the company wins {pct(ex, 'en')}, so the result is {pct(gap, 'en')} "
             f"below the company's level. By raw win rate ranks {r['rank_raw']}, above "
             f"{names}; adjusted for the clients ranks {r['rank_adjusted']}.",
