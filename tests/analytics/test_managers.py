@@ -293,5 +293,8 @@ def test_segment_keys_read_as_words() -> None:
     from crmlens.insights.rules.managers import segment_words
 
     assert segment_words("returning | none", "en") == "returning clients, no lead"
-    assert segment_words("new | Холодный обзвон", "ru") == "новые клиенты, «Холодный обзвон»"
+    assert (
+        segment_words("new | Холодный обзвон", "ru")
+        == "новые клиенты, «Холодный обзвон»"
+    )
     assert segment_words("new | Cold calls", "en") == "new clients, “Cold calls”"
