@@ -119,9 +119,18 @@ def test_view_is_read_only_and_keeps_the_version(wh, tmp_path: Path) -> None:
     assert view.version == wh.version
     with pytest.raises(WarehouseError, match="read-only"):
         view.import_files([tmp_path / "deals.csv"])
-    # scoping a view again scopes the base, not the view
-    again = scoped(view, Scope("manager", "M3"))
-    assert _ids(again, "deals", "deal_id") == ["D3"]
+
+
+def test_scoping_a_view_again_keeps_the_rows_in_both(wh) -> None:
+    m1 = scoped(wh, Scope("manager", "M1"))
+    assert _ids(scoped(m1, Scope("manager", "M3")), "deals", "deal_id") == []
+    assert _ids(scoped(m1, Scope("region", "South")), "orders", "order_id") == []
+    north = scoped(wh, Scope("region", "North"))
+    inside = scoped(north, Scope("manager", "M1"))
+    assert _ids(inside, "deals", "deal_id") == ["D1"]
+    assert _ids(inside, "orders", "order_id") == ["O1", "O3"]
+    assert _ids(inside, "targets", "scope_id") == ["M1"]
+    assert inside.version == wh.version
 
 
 @pytest.mark.parametrize(

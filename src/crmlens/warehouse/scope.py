@@ -95,11 +95,12 @@ class Scope:
 
 
 def scoped(wh: Warehouse, scope: Scope | None) -> Warehouse:
-    """`wh` seen through `scope`: a read-only warehouse holding only the scope's rows."""
+    """`wh` seen through `scope`: a read-only warehouse holding only the scope's rows.
+
+    A view scoped again keeps the rows in both scopes: a scope never widens a view.
+    """
     if scope is None or scope.kind == "company":
         return wh
-    if isinstance(wh, ScopedWarehouse):
-        wh = wh.base
     return ScopedWarehouse(wh, scope)
 
 

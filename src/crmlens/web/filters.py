@@ -101,7 +101,6 @@ def _date(key: str, text: str) -> str:
 def narrow(wh: Warehouse, filters: Filters) -> Warehouse:
     """`wh` (already in the user's scope) narrowed by `filters`; never wider than `wh`."""
     for scope in filters.scopes():
-        # Built directly (not with scoped(), which would replace an existing scope).
         wh = ScopedWarehouse(wh, scope)
     if filters.source:
         wh = SourceView(wh, filters.source)
