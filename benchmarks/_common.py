@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from queue import Empty as queue_empty
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +42,15 @@ def measure(fn: Callable[..., Any], *args: Any) -> tuple[float, float, Any]:
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(fn, args, queue))
     proc.start()
-    seconds, peak, result = queue.get()
+    while True:  # a child that dies (an exception, the OOM killer) never puts a result
+        try:
+            seconds, peak, result = queue.get(timeout=5)
+            break
+        except queue_empty:
+            if not proc.is_alive():
+                sys.exit(
+                    f"benchmark phase {fn.__name__} died with exit code {proc.exitcode}"
+                )
     proc.join()
     if proc.exitcode:
         sys.exit(f"benchmark phase {fn.__name__} failed with exit code {proc.exitcode}")
