@@ -28,6 +28,7 @@ from crmlens.insights import (  # noqa: F401  (the templates register themselves
     templates_market,
     templates_team,
 )
+from crmlens.insights.currency import main_currency
 from crmlens.insights.findings import SEVERITY_RANK, Finding, dedupe, rank
 from crmlens.insights.roles import params_for, role_spec
 from crmlens.insights.story import LABELS, Evidence, Skipped, Story, StoryItem
@@ -234,30 +235,6 @@ def _check_scope_exists(view: Warehouse, scope: Scope) -> None:
             f"no {scope.kind} {scope.id!r} among the managers of the warehouse",
             reason=f"check the {scope.kind} id (crmlens managers kpis lists the managers)",
         )
-
-
-def main_currency(wh: Warehouse) -> str:
-    """The currency most deals are in (RUB when the deals say none)."""
-    from ibis import _
-
-    try:
-        deals = wh.table("deals")
-        if "currency" not in deals.columns:
-            return "RUB"
-        rows = (
-            deals.filter(deals.currency.notnull())
-            .group_by("currency")
-            .aggregate(n=_.count())
-            .to_pyarrow()
-            .to_pylist()
-        )
-    except Exception:  # a warehouse without deals still has a story
-        return "RUB"
-    if not rows:
-        return "RUB"
-    best = max(rows, key=lambda r: (r["n"], str(r["currency"])))
-    code = str(best["currency"]).strip().upper()
-    return code if len(code) == 3 and code.isalpha() else "RUB"
 
 
 _NAMED = {

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from crmlens.insights.currency import in_data_currency
 from crmlens.insights.findings import Finding, dedupe, rank
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def register(
     """Decorator: register `fn(wh, **params) -> AnalysisResult` under `name`."""
 
     def wrap(fn: Runner) -> Runner:
-        REGISTRY[name] = Analysis(name, fn, summary, in_overview)
+        REGISTRY[name] = Analysis(name, in_data_currency(fn), summary, in_overview)
         return fn
 
     return wrap

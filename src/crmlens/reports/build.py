@@ -369,13 +369,8 @@ def _story(
     day: dt.date,
     top: int,
 ) -> Story:
-    from crmlens.insights.narrative import (
-        Collected,
-        Skipped,
-        main_currency,
-        subject_names,
-        tell,
-    )
+    from crmlens.insights.currency import main_currency
+    from crmlens.insights.narrative import Collected, Skipped, subject_names, tell
 
     found = [f for s in sections for f in s.findings]
     extra = [{"type": scope.kind, "id": scope.id}] if scope is not None else None

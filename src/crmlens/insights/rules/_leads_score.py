@@ -18,8 +18,10 @@ import numpy as np
 
 from crmlens.errors import InputError
 from crmlens.insights.findings import Finding
+from crmlens.insights.i18n import count, fmt_number, plural_form
 from crmlens.insights.params import parse_date, resolve_as_of
 from crmlens.insights.registry import AnalysisResult, register
+from crmlens.insights.rules._money import money
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -307,10 +309,11 @@ def call_first_finding(rows: pa.Table, day: dt.date) -> Finding:
         total,
         day.isoformat(),
         {
-            "ru": f"{n:,} лидов класса A несут {total:,.0f} ₽ ожидаемой выручки; "
-            f"первые: {', '.join(top)}.",
-            "en": f"{n:,} grade-A leads carry {total:,.0f} RUB of expected revenue; "
-            f"first: {', '.join(top)}.",
+            "ru": f"{count(n, 'lead', 'ru')} класса A "
+            f"{'несёт' if plural_form(n, 'ru') == 'one' else 'несут'} "
+            f"{money(total, 'ru')} ожидаемой выручки; первые: {', '.join(top)}.",
+            "en": f"{fmt_number(n, 'en')} grade-A leads carry {money(total, 'en')} of "
+            f"expected revenue; first: {', '.join(top)}.",
         },
         {
             "ru": "Позвоните лидам класса A сегодня, начиная с верха списка.",

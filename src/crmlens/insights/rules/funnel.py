@@ -11,6 +11,7 @@ from crmlens.errors import InputError
 from crmlens.insights.findings import Finding
 from crmlens.insights.params import parse_date, resolve_as_of
 from crmlens.insights.registry import AnalysisResult, register
+from crmlens.insights.rules._money import money_exact as money
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -26,13 +27,6 @@ GROUP_WORDS = {
     "source": ("источник", "source"),
     "region": ("регион", "region"),
 }
-
-
-def money(value: float | None) -> str:
-    """Roubles with thin-space thousands: ``1 234 567 ₽``."""
-    if value is None:
-        return "—"
-    return f"{value:,.0f}".replace(",", " ") + " ₽"
 
 
 def pct(value: float) -> str:
@@ -209,10 +203,10 @@ def _drop_finding(
     text = {
         "ru": f"С {cp.first_cohort} сделки хуже проходят этап «{stage}» → «{nxt}»: "
         f"{pct(cp.after_rate)} вместо {pct(cp.before_rate)} за обычные "
-        f"{window:.0f} дн. Потеряно около {lost:.0f} сделок, это {money(impact)}.",
+        f"{window:.0f} дн. Потеряно около {lost:.0f} сделок, это {money(impact, 'ru')}.",
         "en": f"Since {cp.first_cohort} fewer deals get from “{stage}” to “{nxt}”: "
         f"{pct(cp.after_rate)} instead of {pct(cp.before_rate)} within the usual "
-        f"{window:.0f} days. About {lost:.0f} deals lost, worth {money(impact)}.",
+        f"{window:.0f} days. About {lost:.0f} deals lost, worth {money(impact, 'en')}.",
     }
     action = {
         "ru": f"Разберите сделки этапа «{stage}» с {cp.first_cohort}: что изменилось "
@@ -299,10 +293,10 @@ def _gap_finding(
     text = {
         "ru": f"{ru_word.capitalize()} {gap.group}: на этапе «{stage}» → «{nxt}» "
         f"проходит {pct(gap.rate)} сделок, у остальных {pct(gap.rest_rate)} "
-        f"({gap.deals} сделок). Разница стоит около {money(impact)}.",
+        f"({gap.deals} сделок). Разница стоит около {money(impact, 'ru')}.",
         "en": f"{en_word.capitalize()} {gap.group}: {pct(gap.rate)} of deals get from "
         f"“{stage}” to “{nxt}”, the rest {pct(gap.rest_rate)} ({gap.deals} deals). "
-        f"The gap is worth about {money(impact)}.",
+        f"The gap is worth about {money(impact, 'en')}.",
     }
     action = {
         "ru": f"Разберите с {ru_word}ом {gap.group} сделки этапа «{stage}»: сравните с "

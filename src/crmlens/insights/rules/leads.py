@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from crmlens.insights.findings import Finding
 from crmlens.insights.params import resolve_as_of
 from crmlens.insights.registry import AnalysisResult, register
+from crmlens.insights.rules._money import money_exact, pct
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -242,19 +243,19 @@ def _romi_finding(r: dict[str, Any], by: str, day: dt.date, best: bool) -> Findi
     name, romi, cost = r[by], r["romi"], r["cost"]
     if best:
         text = {
-            "ru": f"«{name}» окупается лучше всего: ROMI {romi:.0%}, затраты "
-            f"{cost:,.0f} ₽, выиграно {r['won']} сделок.",
-            "en": f"'{name}' pays back best: ROMI {romi:.0%}, cost {cost:,.0f} RUB, "
-            f"{r['won']} deals won.",
+            "ru": f"«{name}» окупается лучше всего: ROMI {pct(romi, 'ru')}, затраты "
+            f"{money_exact(cost, 'ru')}, выиграно сделок: {r['won']}.",
+            "en": f"'{name}' pays back best: ROMI {pct(romi, 'en')}, cost "
+            f"{money_exact(cost, 'en')}, {r['won']} deals won.",
         }
         action = {"ru": "Покупайте больше лидов здесь.", "en": "Buy more leads here."}
         impact = None
     else:
         text = {
-            "ru": f"«{name}» не окупается: ROMI {romi:.0%}, затраты {cost:,.0f} ₽, "
-            f"CAC {r['cac'] or 0:,.0f} ₽.",
-            "en": f"'{name}' loses money: ROMI {romi:.0%}, cost {cost:,.0f} RUB, "
-            f"CAC {r['cac'] or 0:,.0f} RUB.",
+            "ru": f"«{name}» не окупается: ROMI {pct(romi, 'ru')}, затраты "
+            f"{money_exact(cost, 'ru')}, CAC {money_exact(r['cac'] or 0, 'ru')}.",
+            "en": f"'{name}' loses money: ROMI {pct(romi, 'en')}, cost "
+            f"{money_exact(cost, 'en')}, CAC {money_exact(r['cac'] or 0, 'en')}.",
         }
         action = {
             "ru": "Остановите или пересоберите эти закупки.",
