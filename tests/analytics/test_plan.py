@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -436,3 +437,118 @@ def test_bad_period_is_a_clear_error() -> None:
     for bad in ("2025-13", "June", "2025"):
         with pytest.raises(InputError, match="is not a month"):
             period_bounds(bad)
+
+
+def _close_days(table) -> dict:
+    return {
+        (r["pipeline_id"], r["position"]): (
+            sorted(r["days_to_close"]),
+            sorted(r["won_days_to_close"] or []),
+        )
+        for r in table.to_pyarrow().to_pylist()
+    }
+
+
+def test_stage_close_days_per_deal_pivot_gives_the_same_rows(tiny_wh):
+    wh = tiny_wh
+    found = pl.working_positions(wh.pipelines).to_pyarrow()["position"].to_pylist()
+    assert sorted(found) == [1, 2]
+    for as_of in (dt.date(2025, 1, 21), dt.date(2025, 2, 8), dt.date(2025, 3, 1)):
+        plain = pl.stage_close_days(wh.deals, wh.deal_stages, wh.pipelines, as_of=as_of)
+        pivot = pl.stage_close_days(
+            wh.deals, wh.deal_stages, wh.pipelines, as_of=as_of, positions=found
+        )
+        assert _close_days(pivot) == _close_days(plain)
+    # On Jan 21 only D1 (won) has closed: one stage each, no lost deal yet.
+    got = _close_days(
+        pl.stage_close_days(
+            wh.deals,
+            wh.deal_stages,
+            wh.pipelines,
+            as_of=dt.date(2025, 1, 21),
+            positions=found,
+        )
+    )
+    assert got == {("p", 1): ([18.0], [18.0]), ("p", 2): ([10.0], [10.0])}
+
+
+@pytest.mark.parametrize("engine", ["duckdb"])
+def test_pivot_with_reentries_and_a_stage_without_wins(engine, open_wh, tmp_path):
+    # D2 re-enters New (its first entry counts); Q1, lost, is the only deal that
+    # reached Offer2 of pipeline q: that stage has no won deal (a NULL won array).
+    pipelines = PIPELINES + (
+        "q,Start,1,false,false\nq,Offer2,2,false,false\nq,Done,3,true,false\n"
+    )
+    deals = DEALS + (
+        "Q1,2025-01-02 10:00:00,q,A1,M1,10,lost,2025-01-12 10:00:00\n"
+        "Q2,2025-01-02 10:00:00,q,A2,M2,20,won,2025-01-22 10:00:00\n"
+    )
+    stages = STAGES + (
+        "D2,New,2025-01-05 10:00:00\n"
+        "Q1,Start,2025-01-02 10:00:00\nQ1,Offer2,2025-01-04 10:00:00\n"
+        "Q2,Start,2025-01-02 10:00:00\nQ2,Done,2025-01-22 10:00:00\n"
+    )
+    wh = _tiny(
+        open_wh, tmp_path, "pivot", pipelines=pipelines, deals=deals, deal_stages=stages
+    )
+    as_of = dt.date(2025, 3, 1)
+    found = pl.working_positions(wh.pipelines).to_pyarrow()["position"].to_pylist()
+    plain = pl.stage_close_days(wh.deals, wh.deal_stages, wh.pipelines, as_of=as_of)
+    pivot = pl.stage_close_days(
+        wh.deals, wh.deal_stages, wh.pipelines, as_of=as_of, positions=found
+    )
+    assert _close_days(pivot) == _close_days(plain)
+    got = _close_days(pivot)
+    assert got[("p", 1)] == ([5.0, 18.0, 22.0], [5.0, 18.0])
+    assert got[("q", 2)] == ([8.0], [])
+    model = pm.StageCloseModel().fit_groups(pivot.to_pyarrow().to_pandas())
+    assert len(model.groups_[("q", 2)][1]) == 0
+    # 7 first entries of closed deals (p: 3 + 1, q: 2 + 1), 4 of them won.
+    assert model.base_rate_ == pytest.approx(4 / 7)
+
+
+@pytest.mark.parametrize("engine", ["duckdb"])
+def test_client_manager_of_the_latest_day_against_the_owner(engine, open_wh, tmp_path):
+    orders = ORDERS + (
+        # A1 (owner M1): on its last day one order of M2 and one without a manager.
+        "S1,A1,2025-02-20,5,,M2\nS2,A1,2025-02-20,5,,\n"
+        # A2 (owner M2): its last day has only an order without a manager, an
+        # earlier day one of M1 -> the owner M2.
+        "S3,A2,2025-02-03,5,,M1\nS4,A2,2025-02-25,5,,\n"
+    )
+    wh = _tiny(open_wh, tmp_path, "latest", orders=orders)
+    got = pl.client_repeat_stats(
+        wh.orders, wh.accounts, as_of=dt.date(2025, 2, 28), start=dt.date(2025, 3, 1)
+    ).to_pyarrow()
+    by_client = dict(
+        zip(got["account_id"].to_pylist(), got["manager_id"].to_pylist(), strict=True)
+    )
+    assert by_client == {"A1": "M2", "A2": "M2"}
+
+
+def test_monte_carlo_matches_the_boolean_product():
+    """The draws written as doubles give bit for bit the boolean matrix product."""
+    rng = np.random.default_rng(7)
+    for n in (1, 3999, 4001, 9000):
+        amounts = rng.gamma(2.0, 1e5, n)
+        probs = rng.random(n) * 0.6
+        got = pm.reach_probability(
+            fact=1e5,
+            target=float(amounts.sum() * 0.3),
+            deal_amounts=amounts,
+            deal_probs=probs,
+            repeat_mean=0.0,
+            repeat_var=0.0,
+            seed=3,
+            key="k",
+            n_sims=500,
+        )
+        ref = np.random.default_rng([3, zlib.crc32(b"k")])
+        totals = np.full(500, 1e5)
+        p32 = probs.astype(np.float32)
+        for lo in range(0, n, 4000):
+            hit = ref.random((500, len(amounts[lo : lo + 4000])), dtype=np.float32)
+            totals += (hit < p32[lo : lo + 4000]) @ amounts[lo : lo + 4000]
+        p10, p90 = np.percentile(totals, [10, 90])
+        want = (float((totals >= amounts.sum() * 0.3).mean()), p10, p90)
+        assert got == want

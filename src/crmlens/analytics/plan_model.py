@@ -76,13 +76,17 @@ class StageCloseModel:
             strict=True,
         ):
             all_days = np.sort(np.asarray(days, dtype=float))
-            won_days = np.sort(np.asarray(won, dtype=float))
+            # No won deal in the stage: an empty array, or NULL from the warehouse.
+            won_days = np.sort(np.asarray([] if won is None else won, dtype=float))
             self.groups_[(str(pipeline), int(position))] = (all_days, won_days)
             won_parts.append(won_days)
             n_all, n_won = n_all + len(all_days), n_won + len(won_days)
         self.base_rate_ = n_won / n_all if n_all else 0.0
+        # The parts are sorted runs: a merge (stable sort) orders them fastest.
         self.won_days_ = (
-            np.sort(np.concatenate(won_parts)) if won_parts else np.empty(0)
+            np.sort(np.concatenate(won_parts), kind="stable")
+            if won_parts
+            else np.empty(0)
         )
         return self
 
@@ -213,10 +217,15 @@ def reach_probability(
     # scope with thousands of open deals); the sums stay in double precision.
     probs = np.asarray(deal_probs, dtype=np.float32)
     amounts = np.asarray(deal_amounts, dtype=np.float64)
+    hits = np.empty((n_sims, min(len(amounts), 4000)))
     for lo in range(0, len(amounts), 4000):
         chunk = slice(lo, lo + 4000)
-        hit = rng.random((n_sims, len(amounts[chunk])), dtype=np.float32)
-        totals += (hit < probs[chunk]) @ amounts[chunk]
+        draws = rng.random((n_sims, len(amounts[chunk])), dtype=np.float32)
+        # 0/1 written straight as doubles: the product is the one of the boolean
+        # matrix (which matmul converts to doubles first), without the temporaries.
+        hit = hits[:, : draws.shape[1]]
+        np.less(draws, probs[chunk], out=hit)
+        totals += hit @ amounts[chunk]
     var = repeat_var + (level_cv * repeat_mean) ** 2
     if repeat_mean > 0 and var > 0:
         shape = repeat_mean**2 / var

@@ -60,7 +60,14 @@ def _clock(s: PlanSettings) -> tuple[dt.date, dt.date, float, float]:
 def _open_deals(
     wh: Warehouse, s: PlanSettings, scopes: ir.Table, rest: float
 ) -> pd.DataFrame:
-    days = pl.stage_close_days(wh.deals, wh.deal_stages, wh.pipelines, as_of=s.as_of)
+    found = pl.working_positions(wh.pipelines).to_pyarrow()["position"].to_pylist()
+    days = pl.stage_close_days(
+        wh.deals,
+        wh.deal_stages,
+        wh.pipelines,
+        as_of=s.as_of,
+        positions=None if None in found else found,
+    )
     model = pm.StageCloseModel().fit_groups(_df(days))
     od = pl.open_deals(wh.deals, wh.deal_stages, wh.pipelines, as_of=s.as_of)
     od = od.left_join(scopes, od.owner_id == scopes.manager_id).drop("manager_id")
@@ -92,7 +99,9 @@ def _repeat(
     rr["scope_id"] = clients["scope_id"].fillna("(none)").to_numpy()
     rr["mean"] = rr["expected_revenue"] * share
     rr["var"] = rr["expected_orders"] * share * rr["mean_sq_amount"]
-    return rr.groupby("scope_id")[["mean", "var"]].sum()
+    # Exact sums (math.fsum): the clients arrive in the warehouse's order, which may
+    # change between runs, and a rounded sum would change in its last digit with it.
+    return rr.groupby("scope_id")[["mean", "var"]].agg(math.fsum)
 
 
 def plan_run(wh: Warehouse, s: PlanSettings) -> PlanRun:
