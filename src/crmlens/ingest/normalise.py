@@ -10,6 +10,7 @@ booleans and enumerations.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from crmlens.ingest.sql import lit
@@ -32,6 +33,9 @@ SHORT_YEAR_FORMATS = ("%d.%m.%y %H:%M:%S", "%d.%m.%y %H:%M", "%d.%m.%y")
 # Excel serial days 1..2958465 (1900-01-01..9999-12-31), used only when a date column holds
 # a plain number; 1899-12-30 is day 0 once Excel's 1900 leap-year bug is accounted for.
 EXCEL_EPOCH = "TIMESTAMP '1899-12-30'"
+#: Characters trimmed from text values.
+WHITESPACE = " \t\r\n\u00a0"
+_IDENT = re.compile(r'"(?:[^"]|"")+"')
 
 
 @dataclass(frozen=True)
@@ -51,16 +55,33 @@ def text(raw: str, source_type: str = "VARCHAR") -> str:
         )
     if source_type != "VARCHAR":
         return f"CAST({raw} AS VARCHAR)"
-    return f"NULLIF(trim({raw}, ' \t\r\n\u00a0'), '')"
+    trimmed = f"NULLIF(trim({raw}, {lit(WHITESPACE)}), '')"
+    if not _IDENT.fullmatch(raw):
+        return trimmed
+    # Trimming a character set copies every value; most values need none, and asking
+    # the first and last character is several times cheaper than the copy.
+    edges = ", ".join(str(ord(ch)) for ch in WHITESPACE)
+    ends = " OR ".join(f"ends_with({raw}, {lit(ch)})" for ch in WHITESPACE)
+    return (
+        f"CASE WHEN ascii({raw}) IN ({edges}) OR {ends} OR {raw} = '' "
+        f"THEN {trimmed} ELSE {raw} END"
+    )
 
 
 def number(raw: str, *, decimal_comma: bool, integer: bool = False) -> Typed:
     """A number from ``1 234 567,50``, ``1,234,567.50``, ``12,5``, ``₽ 1200``, ``-3``."""
-    value = f"coalesce(try_cast({raw} AS DOUBLE), {_number_slow(raw, decimal_comma)})"
-    value = f"CASE WHEN isfinite({value}) THEN {value} END"
+    # Lambdas name a value once: written out, the value would be computed again in
+    # every branch, and a scalar subquery is planned as a join over every row.
+    slow = _number_slow(raw, decimal_comma)
+    slow = f"CASE WHEN regexp_matches({raw}, '[0-9]') THEN {slow} END"
+    value = f"coalesce(try_cast({raw} AS DOUBLE), {slow})"
     if integer:
-        value = f"CASE WHEN {value} = trunc({value}) THEN CAST({value} AS BIGINT) END"
+        value = (
+            f"list_transform([{value}], lambda n: CASE WHEN isfinite(n) AND n = trunc(n) "
+            "THEN try_cast(n AS BIGINT) END)[1]"
+        )
         return Typed(value, "is not a whole number (expected e.g. 2015)")
+    value = f"list_transform([{value}], lambda n: CASE WHEN isfinite(n) THEN n END)[1]"
     return Typed(value, "is not a number (expected e.g. 12500 or 12 500,50)")
 
 
@@ -82,7 +103,7 @@ def _number_slow(raw: str, decimal_comma: bool) -> str:
         f"WHEN regexp_matches(c, '^[+-]?\\d{{1,3}}(,\\d{{3}})+$') THEN {comma_groups} "
         "ELSE replace(c, ',', '.') END"
     )
-    return f"(SELECT try_cast({rewritten} AS DOUBLE) FROM (SELECT {c} AS c))"
+    return f"list_transform([{c}], lambda c: try_cast({rewritten} AS DOUBLE))[1]"
 
 
 def timestamp(raw: str, source_type: str = "VARCHAR") -> Typed:
@@ -111,7 +132,10 @@ def timestamp(raw: str, source_type: str = "VARCHAR") -> Typed:
         f"THEN {_excel(f'try_cast(replace({raw}, chr(44), chr(46)) AS DOUBLE)')} "
         f"ELSE try_strptime({raw}, {formats}) END"
     )
-    value = f"coalesce({plain}, {slow})"
+    # Every format starts with a digit: other text skips the slow parsers.
+    value = (
+        f"coalesce({plain}, CASE WHEN ascii({raw}) BETWEEN 48 AND 57 THEN {slow} END)"
+    )
     return Typed(value, reason)
 
 
@@ -135,7 +159,10 @@ def boolean(raw: str, source_type: str = "VARCHAR") -> Typed:
     low = f"lower(trim(CAST({raw} AS VARCHAR)))"
     yes = ", ".join(lit(w) for w in TRUE_WORDS)
     no = ", ".join(lit(w) for w in FALSE_WORDS)
-    value = f"CASE WHEN {low} IN ({yes}) THEN true WHEN {low} IN ({no}) THEN false END"
+    value = (
+        f"CASE CAST({raw} AS VARCHAR) WHEN 'true' THEN true WHEN 'false' THEN false ELSE "
+        f"CASE WHEN {low} IN ({yes}) THEN true WHEN {low} IN ({no}) THEN false END END"
+    )
     return Typed(value, "is not yes/no (expected да/нет, yes/no, true/false or 1/0)")
 
 
@@ -154,15 +181,29 @@ def enumeration(raw: str, column: Column) -> Typed:
         f"WHEN {lit(k)} THEN {lit(v)}" for k, v in sorted(synonyms.items())
     )
     allowed = "/".join(column.values)
-    return Typed(f"CASE {low} {cases} END", f"is not one of {allowed}")
+    # Values already spelt as in the model skip the synonym list.
+    exact = ", ".join(lit(v) for v in column.values)
+    value = f"CASE WHEN {raw} IN ({exact}) THEN {raw} ELSE CASE {low} {cases} END END"
+    return Typed(value, f"is not one of {allowed}")
 
 
-def typed(raw: str, column: Column, *, source_type: str, decimal_comma: bool) -> Typed:
-    """The typed value of canonical `column` from a raw expression of `source_type`."""
+def typed(
+    raw: str,
+    column: Column,
+    *,
+    source_type: str,
+    decimal_comma: bool,
+    clean: bool = False,
+) -> Typed:
+    """The typed value of canonical `column` from a raw expression of `source_type`.
+
+    `clean` says that a VARCHAR `raw` is already :func:`text` (trimmed, NULL for empty).
+    """
+    src = raw if clean and source_type == "VARCHAR" else text(raw, source_type)
     if column.values:
-        return enumeration(text(raw, source_type), column)
+        return enumeration(src, column)
     if column.type == "string":
-        return Typed(text(raw, source_type), "")
+        return Typed(src, "")
     if column.type in ("int", "float"):
         if source_type in (
             "DOUBLE",
@@ -174,10 +215,9 @@ def typed(raw: str, column: Column, *, source_type: str, decimal_comma: bool) ->
         ):
             target = "BIGINT" if column.type == "int" else "DOUBLE"
             return Typed(f"try_cast({raw} AS {target})", "is not a number")
-        src = text(raw, source_type)
         return number(src, decimal_comma=decimal_comma, integer=column.type == "int")
     if column.type == "bool":
-        return boolean(raw, source_type)
+        return boolean(src if source_type == "VARCHAR" else raw, source_type)
     if column.type == "date":
-        return date(text(raw) if source_type == "VARCHAR" else raw, source_type)
-    return timestamp(text(raw) if source_type == "VARCHAR" else raw, source_type)
+        return date(src if source_type == "VARCHAR" else raw, source_type)
+    return timestamp(src if source_type == "VARCHAR" else raw, source_type)

@@ -28,6 +28,9 @@ from crmlens.ingest.sql import lit as _lit
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
+
+    from crmlens.model import ColumnType
 
 SAMPLE_BYTES = 1 << 20
 SAMPLE_ROWS = 20_000
@@ -51,11 +54,33 @@ class RawFile:
     dropped_columns: list[str] = field(default_factory=list)
     typed: bool = False
     fast_types: dict[str, str] = field(default_factory=dict)
+    #: A CSV not read yet: the ``read_csv(…)`` a staging pass scans (natively typed
+    #: where planned); empty once the rows are held in `table` (:func:`materialise`).
+    scan: str = ""
+    #: Types guessed on the sample for the columns no output maps (custom fields).
+    guesses: dict[str, ColumnType] = field(default_factory=dict)
+    source: CsvSource | None = None
 
     @property
     def name(self) -> str:
         """File name as the user gave it (for messages)."""
         return self.path.name
+
+    @property
+    def rejects(self) -> str:
+        """Temporary table where DuckDB lists the lines of this file it cannot parse."""
+        return f"{self.table.removesuffix('_v')}_rej"
+
+
+@dataclass
+class CsvSource:
+    """How to read a CSV again: the UTF-8 file, its delimiter and its header's columns."""
+
+    path: Path
+    delimiter: str
+    headers: list[str]
+    #: A temporary UTF-8 copy of a file in another encoding, deleted by :func:`release`.
+    copy: Path | None = None
 
 
 def sha256_of(path: Path) -> str:
@@ -118,9 +143,14 @@ def detect_decimal_comma(text: str, delimiter: str) -> bool:
 
 
 @contextmanager
-def _utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
-    """A temporary UTF-8 copy of a file in another encoding (DuckDB reads UTF-8)."""
+def _utf8_copy(path: Path, encoding: str, *, keep: bool = False) -> Iterator[Path]:
+    """A temporary UTF-8 copy of a file in another encoding (DuckDB reads UTF-8).
+
+    With `keep`, the copy outlives the block unless it fails: a file read later (see
+    :attr:`RawFile.scan`) deletes it in :func:`release`.
+    """
     fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="crmlens-")
+    done = False
     try:
         with (
             path.open("r", encoding=encoding, errors="strict", newline="") as src,
@@ -129,6 +159,7 @@ def _utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
             for chunk in iter(lambda: src.read(1 << 20), ""):
                 dst.write(chunk)
         yield Path(tmp)
+        done = True
     except UnicodeDecodeError as e:
         raise InputError(
             "cannot be decoded",
@@ -137,7 +168,8 @@ def _utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
             "save the file as UTF-8 or Windows-1251",
         ) from None
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        if not (keep and done):
+            Path(tmp).unlink(missing_ok=True)
 
 
 #: Given a sample of a CSV file read as text, the DuckDB type of each column that can be
@@ -151,12 +183,19 @@ def read_file(
     table: str,
     *,
     plan: TypePlanner | None = None,
+    defer: bool = False,
+    digest: bool = True,
 ) -> RawFile:
     """Read `path` into the temporary DuckDB table `table` (text columns plus ``_row``).
 
     With `plan`, a CSV is first sampled; columns the planner names are parsed natively by
     DuckDB. If any value of those columns then fails to parse, the whole file is read again
     as text, so that the normaliser can read or name every value.
+
+    With `defer`, a CSV is only sampled: the result has :attr:`RawFile.scan`, which a
+    staging pass reads once with :func:`read_scan` (typing as it reads, no copy of the
+    raw text); :func:`materialise` reads it into `table` when a caller needs the rows.
+    Without `digest`, :attr:`RawFile.sha256` is left for the caller to fill.
     """
     if not path.exists():
         raise InputError("file not found", file=str(path))
@@ -176,13 +215,18 @@ def read_file(
     elif suffix in (".xlsx", ".xlsm", ".xls"):
         raw = _read_excel(con, path, table)
     else:
-        raw = _read_csv(con, path, table, plan)
-    raw.sha256 = sha256_of(path)
+        raw = _read_csv(con, path, table, plan, defer)
+    if digest:
+        raw.sha256 = sha256_of(path)
     return raw
 
 
 def _read_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, table: str, plan: TypePlanner | None
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    plan: TypePlanner | None,
+    defer: bool,
 ) -> RawFile:
     with path.open("rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
@@ -197,10 +241,18 @@ def _read_csv(
     delimiter = detect_delimiter(text)
     decimal_comma = detect_decimal_comma(text, delimiter)
     if encoding in ("utf-8", "ascii"):
-        raw = _csv_planned(con, path, path, table, delimiter, decimal_comma, plan)
+        raw = _csv_planned(
+            con, path, path, table, delimiter, decimal_comma, plan, defer=defer
+        )
     else:
-        with _utf8_copy(path, encoding) as copy:
-            raw = _csv_planned(con, path, copy, table, delimiter, decimal_comma, plan)
+        with _utf8_copy(path, encoding, keep=defer) as copy:
+            raw = _csv_planned(
+                con, path, copy, table, delimiter, decimal_comma, plan, defer=defer
+            )
+            if raw.source is not None and raw.scan:
+                raw.source.copy = copy
+            elif defer:
+                copy.unlink(missing_ok=True)
     raw.encoding, raw.delimiter, raw.decimal_comma = encoding, delimiter, decimal_comma
     return raw
 
@@ -213,25 +265,69 @@ def _csv_planned(
     delimiter: str,
     decimal_comma: bool,
     plan: TypePlanner | None,
+    *,
+    defer: bool = False,
 ) -> RawFile:
     """Sample, plan native types, read; fall back to text when a planned value fails."""
-    if plan is not None:
-        sample = _csv_into(
-            con, shown, path, f"{table}_sample", delimiter, limit=SAMPLE_ROWS
-        )
-        sample.decimal_comma = decimal_comma
-        headers = sample.columns + sample.dropped_columns
-        types = plan(sample) if sample.rows else {}
-        release(con, sample)
-        if types:
-            columns = {h: types.get(h, "VARCHAR") for h in headers}
-            raw = _csv_into(con, shown, path, table, delimiter, columns=columns)
-            if raw is not None:
-                raw.typed, raw.fast_types = True, types
-                return raw
-    text = _csv_into(con, shown, path, table, delimiter)
+    sample = _csv_into(
+        con, shown, path, f"{table}_sample", delimiter, limit=SAMPLE_ROWS
+    )
+    sample.decimal_comma = decimal_comma
+    assert sample.source is not None
+    source = sample.source
+    headers = source.headers
+    types = plan(sample) if plan is not None and sample.rows else {}
+    release(con, sample)
+    if defer and not any(_unnamed(h) for h in headers):
+        raw = RawFile(shown, table, list(headers), 0, source=source)
+        raw.typed, raw.fast_types = bool(types), types
+        raw.guesses = dict(sample.guesses)
+        raw.scan = _scan_sql(raw)
+        return raw
+    if types:
+        columns = {h: types.get(h, "VARCHAR") for h in headers}
+        typed = _csv_into(con, shown, path, table, delimiter, columns=columns)
+        if typed is not None:
+            typed.typed, typed.fast_types = True, types
+            return typed
+    text = _csv_into(
+        con, shown, path, table, delimiter, columns=dict.fromkeys(headers, "VARCHAR")
+    )
     assert text is not None
     return text
+
+
+def _unnamed(header: str) -> bool:
+    """A header DuckDB made up for a column without a name."""
+    return (header.startswith("column") and header[6:].isdigit()) or not header.strip()
+
+
+def _read_options(delimiter: str, rejects: str, columns: dict[str, str] | None) -> str:
+    """Options of ``read_csv``: strict, rejected lines listed, every value as given.
+
+    With `columns` (every header and its type), nothing is detected: the file is cut
+    at `delimiter` and each value cast as a plain ``CAST`` would, which is what the type
+    planner checked on the sample (a sniffed date format would not be).
+    """
+    if columns:
+        spec = ", ".join(f"{_lit(h)}: {_lit(t)}" for h, t in columns.items())
+        typing = f"columns={{{spec}}}, auto_detect=false"
+    else:
+        typing = "all_varchar=true"
+    return (
+        f"delim={_lit(delimiter)}, header=true, {typing}, quote='\"', "
+        "escape='\"', strict_mode=true, null_padding=false, store_rejects=true, "
+        f"rejects_table={_lit(rejects)}, rejects_scan={_lit(rejects + 'scan')}, "
+        "max_line_size=10000000, encoding='utf-8'"
+    )
+
+
+def _scan_sql(raw: RawFile) -> str:
+    """``read_csv(…)`` of a deferred file with its planned types (text elsewhere)."""
+    assert raw.source is not None
+    columns = {h: raw.fast_types.get(h, "VARCHAR") for h in raw.source.headers}
+    options = _read_options(raw.source.delimiter, raw.rejects, columns)
+    return f"read_csv({_lit(str(raw.source.path))}, {options})"
 
 
 def _csv_into(
@@ -246,25 +342,17 @@ def _csv_into(
 ) -> Any:
     import duckdb
 
-    rejects, scan = f"{table}_rej", f"{table}_rejscan"
-    if columns:
-        spec = ", ".join(f"{_lit(h)}: {_lit(t)}" for h, t in columns.items())
-        typing = f"columns={{{spec}}}"
-    else:
-        typing = "all_varchar=true"
-    options = (
-        f"delim={_lit(delimiter)}, header=true, {typing}, quote='\"', "
-        "escape='\"', strict_mode=true, null_padding=false, store_rejects=true, "
-        f"rejects_table={_lit(rejects)}, rejects_scan={_lit(scan)}, "
-        "max_line_size=10000000, sample_size=-1, encoding='utf-8'"
-    )
+    rejects = f"{table}_rej"
+    options = _read_options(delimiter, rejects, columns)
+    typed = columns is not None and any(t != "VARCHAR" for t in columns.values())
     try:
+        con.execute(f"DROP TABLE IF EXISTS {rejects}")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {table}_src AS "
             f"SELECT * FROM read_csv({_lit(str(path))}, {options})"
             + (f" LIMIT {limit}" if limit else "")
         )
-        if columns and _has_cast_errors(con, rejects):
+        if typed and _has_cast_errors(con, rejects):
             con.execute(f"DROP TABLE {table}_src")
             con.execute(f"DROP TABLE IF EXISTS {rejects}")
             return None
@@ -276,6 +364,7 @@ def _csv_into(
     names = [r[0] for r in con.execute(f"DESCRIBE {table}_src").fetchall()]
     _number_rows(con, table, rejected)
     raw = RawFile(shown, table, names, _count(con, table), rejected=rejected)
+    raw.source = CsvSource(path, delimiter, list(names))
     _drop_empty_columns(con, raw)
     if raw.dropped_columns:
         keep = ", ".join(["_row", *(_id(c) for c in raw.columns)])
@@ -284,6 +373,81 @@ def _csv_into(
         )
         raw.table = f"{table}_v"
     return raw
+
+
+def read_scan(
+    con: duckdb.DuckDBPyConnection, raw: RawFile, query: Callable[[RawFile], str]
+) -> pa.Table:
+    """Run ``query(raw)``, a SELECT over :attr:`RawFile.scan`, into Arrow with ``_row``.
+
+    The rows come in file order; ``_row`` is the spreadsheet row of each, counting the
+    lines DuckDB rejected (they fill :attr:`RawFile.rejected`). When a value of a natively
+    typed column fails to parse, the file is scanned again as text (``query`` is asked
+    again, for the text columns). Held in Arrow, not in a temporary table: a table
+    dropped inside the import's transaction keeps its memory until the commit.
+    """
+    import duckdb
+
+    for _ in range(2):
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {raw.rejects}")
+            con.complete()
+            rows = con.sql(query(raw)).to_arrow_table()
+            if raw.typed and _has_cast_errors(con, raw.rejects):
+                con.execute(f"DROP TABLE IF EXISTS {raw.rejects}")
+                _as_text(raw)
+                continue
+            raw.rejected = _rejected_lines(con, raw.rejects)
+        except duckdb.Error as e:
+            raise InputError(
+                "cannot be read as CSV", file=raw.name, reason=_first_line(str(e))
+            ) from None
+        raw.rows = rows.num_rows
+        return rows.add_column(0, "_row", row_numbers(rows.num_rows, raw.rejected))
+    raise AssertionError("a text scan has no cast errors")
+
+
+def _as_text(raw: RawFile) -> None:
+    """Read a deferred file as text from now on (a planned type failed somewhere)."""
+    raw.typed, raw.fast_types = False, {}
+    raw.scan = _scan_sql(raw)
+
+
+def row_numbers(n: int, rejected: list[dict[str, Any]]) -> pa.Array:
+    """Spreadsheet rows of `n` parsed records (header = 1), skipping rejected lines."""
+    import numpy as np
+    import pyarrow as pa
+
+    rows = np.arange(2, n + 2, dtype=np.int64)
+    if rejected:
+        # Record k moves down one row for each rejected line r_i (i-th, 0-based) with
+        # r_i - 2 - i <= k; see _number_rows.
+        shifts = np.array([r["row"] - 2 - i for i, r in enumerate(rejected)], np.int64)
+        rows += np.searchsorted(shifts, rows - 2, side="right")
+    return pa.array(rows)
+
+
+def materialise(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
+    """Read a deferred CSV into its temporary table (rows with ``_row``), if not yet."""
+    if not raw.scan:
+        return
+    assert raw.source is not None
+    source = raw.source
+    columns = {h: raw.fast_types.get(h, "VARCHAR") for h in source.headers}
+    held = _csv_into(
+        con, raw.path, source.path, raw.table, source.delimiter, columns=columns
+    )
+    if held is None:
+        _as_text(raw)
+        held = _csv_into(
+            con,
+            raw.path,
+            source.path,
+            raw.table,
+            source.delimiter,
+            columns=dict.fromkeys(source.headers, "VARCHAR"),
+        )
+    raw.rows, raw.rejected, raw.scan = held.rows, held.rejected, ""
 
 
 def _has_cast_errors(con: duckdb.DuckDBPyConnection, rejects: str) -> bool:
@@ -454,6 +618,7 @@ def _first_line(text: str) -> str:
 
 def release(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     """Drop the temporary tables and views of a read file (frees its memory)."""
+    discard(raw)
     base = raw.table.removesuffix("_v")
     names = (f"{base}_v", base, f"{base}_src")
     for kind, name in con.execute(
@@ -463,3 +628,10 @@ def release(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
         [*names, *names],
     ).fetchall():
         con.execute(f"DROP {kind} IF EXISTS {name}")
+
+
+def discard(raw: RawFile) -> None:
+    """Delete the temporary UTF-8 copy of a file, if it has one."""
+    if raw.source is not None and raw.source.copy is not None:
+        raw.source.copy.unlink(missing_ok=True)
+        raw.source.copy = None
