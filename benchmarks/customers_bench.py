@@ -13,14 +13,27 @@ both sides):
   lifetimes' ``summary_data_from_transaction_data`` (lifetimes 0.11.3 imports and runs
   with pandas 3).
 
+crmlens runs each phase twice: from the client marts (``client_days``, orders per client
+and day, :mod:`crmlens.analytics.client_days`, and for the CLV summary ``client_summary``,
+its per-client sums; built once per import, read when ``as_of`` is on or after the end of
+the data) and from the ``orders`` table (as before the
+mart, or for a scoped view). Both crmlens lines are compared with the same baseline run.
+A warehouse imported before the mart existed has none: ``--build-marts`` builds it into
+the ``--warehouse`` copy first and prints what that costs (the time it adds to an import).
+
 Each phase also returns a checksum of its result (row count and column sums), and the
 line says whether both sides computed the same thing. The machine is shared: the wall
-times move with its load, so the line gives the load average and the CPU seconds too.
+times move with its load, so the line gives the load average before and after and the CPU
+seconds too (CPU time moves much less with load; the CPU ratio is the steadier one).
+
+Each process pays its imports, and crmlens reads its result with Ibis' ``to_pyarrow()``
+as the interfaces do (on DuckDB that also imports pandas, about 0.3 CPU seconds, for
+its converters).
 
 Goals at scale 200 (7.9M orders): >= 5x pandas, >= 10x lifetimes, peak memory <= 1/2.
 
 Usage: python benchmarks/customers_bench.py [--scale 200] [--warehouse COPY.duckdb]
-       [--only rfm,cohorts,clv_summary]
+       [--build-marts] [--only rfm,cohorts,clv_summary] [--no-orders-path]
 """
 
 from __future__ import annotations
@@ -33,6 +46,7 @@ import resource
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -73,26 +87,43 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _with_cpu(fn: Callable[[str], Checksum], arg: str) -> tuple[Checksum, float]:
-    """`fn(arg)` and the CPU seconds this process spent (all threads, imports too)."""
+def _with_cpu(fn: Callable[..., Checksum], *args: Any) -> tuple[Checksum, float]:
+    """`fn(*args)` and the CPU seconds this process spent (all threads, imports too)."""
     start = _cpu()
-    out = fn(arg)
+    out = fn(*args)
     return out, _cpu() - start
 
 
-def crmlens_rfm(path: str) -> tuple[Checksum, float]:
+def _open(path: str, use_mart: bool) -> tuple[Any, Any]:
+    """The warehouse and its client_days mart (None when not `use_mart`)."""
+    import crmlens
+    from crmlens.analytics.client_days import client_days_of
+
+    wh = crmlens.open(path)
+    days = client_days_of(wh.mart, AS_OF) if use_mart else None
+    if use_mart and days is None:
+        sys.exit(f"{path} has no client_days mart: run with --build-marts on a copy")
+    return wh, days
+
+
+def _arrow(expr: Any) -> Any:
+    """The rows of `expr` as an Arrow table, as the interfaces read them."""
+    return expr.to_pyarrow()
+
+
+def crmlens_rfm(path: str, use_mart: bool) -> tuple[Checksum, float]:
     """RFM scores and segments in the warehouse."""
-    return _with_cpu(_crmlens_rfm, path)
+    return _with_cpu(_crmlens_rfm, path, use_mart)
 
 
-def _crmlens_rfm(path: str) -> Checksum:
+def _crmlens_rfm(path: str, use_mart: bool) -> Checksum:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    import crmlens
     from crmlens.analytics.customers import rfm_scores
 
-    t = rfm_scores(crmlens.open(path).orders, as_of=AS_OF).to_pyarrow()
+    wh, days = _open(path, use_mart)
+    t = _arrow(rfm_scores(wh.orders, as_of=AS_OF, days=days))
     scores = [pc.sum(t[c]).as_py() for c in ("r_score", "f_score", "m_score")]
     champions = pc.sum(pc.equal(t["segment"], "champions").cast(pa.int64())).as_py()
     codes = pc.sum(pc.cast(t["rfm_score"], pa.int64())).as_py()
@@ -142,16 +173,16 @@ def _pandas_rfm(csv: str) -> Checksum:
     return (n, *scores, champions, int(rfm.rfm_score.astype(int).sum()))
 
 
-def crmlens_cohorts(path: str) -> tuple[Checksum, float]:
+def crmlens_cohorts(path: str, use_mart: bool) -> tuple[Checksum, float]:
     """Monthly first-purchase cohorts in the warehouse."""
-    return _with_cpu(_crmlens_cohorts, path)
+    return _with_cpu(_crmlens_cohorts, path, use_mart)
 
 
-def _crmlens_cohorts(path: str) -> Checksum:
-    import crmlens
+def _crmlens_cohorts(path: str, use_mart: bool) -> Checksum:
     from crmlens.analytics.customers import cohorts
 
-    t = cohorts(crmlens.open(path).orders, as_of=AS_OF).to_pyarrow()
+    wh, days = _open(path, use_mart)
+    t = _arrow(cohorts(wh.orders, as_of=AS_OF, days=days))
     return (t.num_rows, int(t["clients"].to_numpy().sum()),
             float(t["revenue"].to_numpy().sum()),
             float(t["retention_rate"].to_numpy().sum()))  # fmt: skip
@@ -180,18 +211,19 @@ def _pandas_cohorts(csv: str) -> Checksum:
             float(cells.retention_rate.sum()))  # fmt: skip
 
 
-def crmlens_clv_summary(path: str) -> tuple[Checksum, float]:
+def crmlens_clv_summary(path: str, use_mart: bool) -> tuple[Checksum, float]:
     """frequency, recency, T, monetary_value per client, lifetimes' definitions."""
-    return _with_cpu(_crmlens_clv_summary, path)
+    return _with_cpu(_crmlens_clv_summary, path, use_mart)
 
 
-def _crmlens_clv_summary(path: str) -> Checksum:
-    import crmlens
+def _crmlens_clv_summary(path: str, use_mart: bool) -> Checksum:
     from crmlens.analytics.clv import clv_summary
 
-    t = clv_summary(
-        crmlens.open(path).orders, as_of=AS_OF, value_basis="amount", time_unit_days=1
-    ).to_pyarrow()
+    wh, days = _open(path, use_mart)
+    summary = clv_summary(
+        wh.orders, as_of=AS_OF, value_basis="amount", time_unit_days=1, days=days
+    )
+    t = _arrow(summary)
     cols = ("frequency", "recency", "T", "monetary_value")
     return (t.num_rows, *(float(t[c].to_numpy().sum()) for c in cols))
 
@@ -213,6 +245,8 @@ def _lifetimes_summary(csv: str) -> Checksum:
     return (len(out), *(float(out[c].sum()) for c in cols))
 
 
+#: The marts the crmlens phases read (built by --build-marts).
+MARTS = ("client_keys", "client_days", "client_summary")
 PAIRS = (
     ("rfm", crmlens_rfm, pandas_rfm, "pandas", 5.0),
     ("cohorts", crmlens_cohorts, pandas_cohorts, "pandas", 5.0),
@@ -228,6 +262,67 @@ def same(a: Checksum, b: Checksum) -> bool:
     )
 
 
+def build_marts(path: str) -> tuple[tuple[float, float, int], ...]:
+    """(Re)build the client marts in the warehouse at `path`, as an import does.
+
+    Returns (seconds, CPU seconds, rows) per mart, in the order built.
+    """
+    import time
+
+    import duckdb
+    import ibis
+
+    from crmlens.warehouse.marts import (
+        DATE_COLUMNS,
+        META,
+        META_DDL,
+        PREFIX,
+        _data_until,
+        builders,
+    )
+
+    con = duckdb.connect(path)
+    con.execute("PRAGMA disable_progress_bar")
+    backend = ibis.duckdb.from_connection(con)
+    out = []
+    con.execute("BEGIN")
+    con.execute(f'CREATE TABLE IF NOT EXISTS "{META}" ({META_DDL})')
+    for name in MARTS:
+        start, cpu = time.perf_counter(), _cpu()
+        build = builders()[name]
+        until = _data_until(con, getattr(build, "data_dates", DATE_COLUMNS))
+        con.execute(f'DROP TABLE IF EXISTS "{PREFIX}{name}"')
+        backend.create_table(PREFIX + name, build(backend.table))
+        rows = con.execute(f'SELECT count(*) FROM "{PREFIX}{name}"').fetchall()[0][0]
+        con.execute(f'DELETE FROM "{META}" WHERE name = ?', [name])
+        con.execute(
+            f'INSERT INTO "{META}" VALUES (?, ?, ?, ?)', [name, "bench", until, rows]
+        )
+        out.append((time.perf_counter() - start, _cpu() - cpu, int(rows)))
+    con.execute("COMMIT")
+    con.close()
+    return tuple(out)
+
+
+def _load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def _line(
+    name: str, label: str, ours: tuple[float, float, Checksum, float], theirs: Any
+) -> str:
+    (s1, m1, r1, c1), (s2, m2, r2, c2, goal) = ours, theirs
+    speed, mem = s2 / s1, m1 / m2
+    ok = "ok" if speed >= goal and mem <= 0.5 else "below goal"
+    cpu_ok = "ok" if c2 / c1 >= goal and mem <= 0.5 else "below goal"
+    return (
+        f"{name:12s} {label:16s} {s1:7.2f} s (cpu {c1:6.2f}) {m1:6.0f} MiB | "
+        f"x{speed:5.1f} faster (cpu x{c2 / c1:4.1f}), memory {mem:4.2f} "
+        f"(goal x{goal:g}, <= 0.5): wall {ok}, cpu {cpu_ok} | "
+        f"rows {int(r1[0])} / {int(r2[0])}, same result: {same(r1, r2)}"
+    )
+
+
 def main() -> None:
     """Run each pair and print times, speed-up, peak memory and the goals."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -237,28 +332,50 @@ def main() -> None:
         help="a copy of the imported demo to read (another process may hold a lock on "
         "the shared one)",
     )
+    parser.add_argument(
+        "--build-marts",
+        action="store_true",
+        help="build the client marts into the --warehouse copy first (timed)",
+    )
     parser.add_argument("--only", help="comma-separated phases (default: all)")
+    parser.add_argument(
+        "--no-orders-path",
+        action="store_true",
+        help="skip crmlens' run from the orders table (the mart path only)",
+    )
     args = parser.parse_args()
     path = args.warehouse or str(warehouse(args.scale))
     csv = str(demo_data(args.scale) / "orders.csv")
     only = set(args.only.split(",")) if args.only else None
-    print(f"scale {args.scale:g}: {path}")
+    print(f"scale {args.scale:g}: {path}; load {_load()}", flush=True)
+    if args.build_marts:
+        if not args.warehouse or Path(path).resolve().parent == ROOT / "bench-out":
+            sys.exit("--build-marts writes: give --warehouse a copy outside bench-out/")
+        _s, _m, built = measure(build_marts, path)
+        for mart, (secs, cpu, rows) in zip(MARTS, built, strict=True):
+            print(
+                f"built mart {mart:12s} {rows:9d} rows in {secs:6.2f} s "
+                f"(cpu {cpu:6.2f}), load {_load()}",
+                flush=True,
+            )
+    paths = [("crmlens (mart)", True)]
+    if not args.no_orders_path:
+        paths.append(("crmlens (orders)", False))
     for name, ours, theirs, label, goal in PAIRS:
         if only and name not in only:
             continue
-        load = os.getloadavg()[0]
-        s1, m1, (r1, c1) = measure(ours, path)
+        load = _load()
         s2, m2, (r2, c2) = measure(theirs, csv)
-        speed, mem = s2 / s1, m1 / m2
-        ok = "ok" if speed >= goal and mem <= 0.5 else "below goal"
         print(
-            f"{name:12s} crmlens {s1:7.2f} s (cpu {c1:6.2f}) {m1:6.0f} MiB | {label} "
-            f"{s2:7.2f} s (cpu {c2:6.2f}) {m2:6.0f} MiB | x{speed:5.1f} faster "
-            f"(cpu x{c2 / c1:4.1f}), memory {mem:4.2f} (goal x{goal:g}, <= 0.5): {ok} | "
-            f"rows {int(r1[0])} / {int(r2[0])}, same result: {same(r1, r2)} | "
-            f"load {load:.1f}",
+            f"{name:12s} {label:16s} {s2:7.2f} s (cpu {c2:6.2f}) {m2:6.0f} MiB | "
+            f"load {load} -> {_load()}",
             flush=True,
         )
+        for tag, use_mart in paths:
+            load = _load()
+            s1, m1, (r1, c1) = measure(ours, path, use_mart)
+            line = _line(name, tag, (s1, m1, r1, c1), (s2, m2, r2, c2, goal))
+            print(f"{line} | load {load} -> {_load()}", flush=True)
 
 
 if __name__ == "__main__":

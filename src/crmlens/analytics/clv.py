@@ -42,6 +42,7 @@ import ibis
 import ibis.expr.types as ir
 
 from crmlens.analytics._checks import require_columns
+from crmlens.analytics.client_days import ClientDays
 
 ValueBasis = Literal["margin", "amount"]
 VALUE_BASES: tuple[ValueBasis, ...] = ("margin", "amount")
@@ -146,6 +147,7 @@ def clv_summary(
     as_of: dt.date,
     value_basis: ValueBasis = "margin",
     time_unit_days: float = 7.0,
+    days: ClientDays | None = None,
 ) -> ir.Table:
     """The per-client summary (frequency, recency, T, monetary_value) at `as_of`.
 
@@ -159,6 +161,10 @@ def clv_summary(
         ``"margin"`` (amount − cost, amount when cost is missing) or ``"amount"``.
     time_unit_days
         Days per time unit of ``recency`` and ``T`` (7: weeks; 1: days).
+    days
+        The ``client_days`` mart (:mod:`crmlens.analytics.client_days`): its days are
+        the transaction days already, so the summary is one GROUP BY of them (the same
+        rows as from `orders`).
 
     Returns
     -------
@@ -168,28 +174,15 @@ def clv_summary(
         and historical_value (net of returns), frequency (repeat purchase days),
         recency, T, monetary_value (mean value of the repeat purchase days).
     """
-    days = transaction_days(orders, as_of=as_of, value_basis=value_basis)
-    bought = days.purchases_count > 0
-    # Days are unique per client, so the first purchase day's value is an arg-min and
-    # the repeat value the rest: two GROUP BYs, no window over the orders. The values
-    # are summed as decimals (6 places) so that the subtraction is exact: a client whose
-    # repeat days add up to 0 gets 0, not a rounding residue.
-    money = days.purchase_value.cast(MONEY)
-    per = days.group_by("account_id").aggregate(
-        orders_count=days.purchases_count.sum(),
-        first_order_date=days.order_date.min(where=bought),
-        last_order_date=days.order_date.max(where=bought),
-        revenue_amount=days.net_amount.sum(),
-        historical_value=days.net_value.sum(),
-        purchase_days=days.purchases_count.count(where=bought),
-        purchase_value=money.sum(where=bought),
-        first_value=money.argmin(days.order_date, where=bought),
-    )
-    per = per.mutate(
-        frequency=per.purchase_days - 1,
-        repeat_value=(per.purchase_value - per.first_value).cast("float64"),
-    )
-    per = per.filter(per.first_order_date.notnull())
+    if days is None:
+        tx = transaction_days(orders, as_of=as_of, value_basis=value_basis)
+        per = _per_client(tx, "account_id")
+    elif days.summary is not None:
+        per = days.with_ids(_from_summary(days.summary, value_basis))
+    else:
+        per = days.with_ids(
+            _per_client(_mart_transaction_days(days, as_of, value_basis), "account_key")
+        )
     unit = float(time_unit_days)
     recency_days = per.last_order_date.delta(per.first_order_date, unit="day")
     age_days = ibis.date(as_of).delta(per.first_order_date, unit="day")
@@ -208,6 +201,112 @@ def clv_summary(
         T=age_days.cast("float64") / unit,
         monetary_value=monetary,
     )
+
+
+def _mart_transaction_days(
+    days: ClientDays, as_of: dt.date, value_basis: ValueBasis
+) -> ir.Table:
+    """:func:`transaction_days` from the ``client_days`` mart (keyed by account_key)."""
+    d = days.until(as_of)
+    by_amount = value_basis == "amount"
+    value = d.transaction_amount if by_amount else d.transaction_value
+    return d.select(
+        "account_key",
+        "order_date",
+        purchases_count=d.transactions_count,
+        purchase_value=value.fill_null(0.0),
+        net_value=d.amount if by_amount else d.value,
+        net_amount=d.amount,
+    )
+
+
+def summary_facts(days: ir.Table) -> ir.Table:
+    """The ``client_summary`` mart: :func:`clv_summary`'s sums over all of `days`.
+
+    `days` is the ``client_days`` mart. One row per client with a transaction: what the
+    summary needs from the whole history, for both value bases (``repeat_value`` of the
+    margin, ``repeat_amount`` of the amount), and ``last_order_day``, the client's last
+    order of any kind: the row is the client's summary for every ``as_of`` on or after
+    it (``T`` is computed from ``as_of``).
+    """
+    by_amount = _per_client(
+        days.select(
+            "account_key",
+            "order_date",
+            purchases_count=days.transactions_count,
+            purchase_value=days.transaction_amount.fill_null(0.0),
+            net_value=days.amount,
+            net_amount=days.amount,
+        ),
+        "account_key",
+    ).select("account_key", repeat_amount="repeat_value")
+    by_margin = _per_client(
+        days.select(
+            "account_key",
+            "order_date",
+            purchases_count=days.transactions_count,
+            purchase_value=days.transaction_value.fill_null(0.0),
+            net_value=days.value,
+            net_amount=days.amount,
+        ),
+        "account_key",
+    )
+    last = days.group_by("account_key").aggregate(last_order_day=days.order_date.max())
+    facts = by_margin.join(by_amount, "account_key").join(last, "account_key")
+    return facts.select(
+        "account_key",
+        "orders_count",
+        "first_order_date",
+        "last_order_date",
+        "revenue_amount",
+        "historical_value",
+        "frequency",
+        "repeat_value",
+        "repeat_amount",
+        "last_order_day",
+    ).order_by("account_key")
+
+
+def _from_summary(summary: ir.Table, value_basis: ValueBasis) -> ir.Table:
+    """The per-client sums of `value_basis` from the ``client_summary`` mart."""
+    by_amount = value_basis == "amount"
+    return summary.select(
+        "account_key",
+        "orders_count",
+        "first_order_date",
+        "last_order_date",
+        "revenue_amount",
+        historical_value=summary.revenue_amount
+        if by_amount
+        else summary.historical_value,
+        frequency=summary.frequency,
+        repeat_value=summary.repeat_amount if by_amount else summary.repeat_value,
+    )
+
+
+def _per_client(days: ir.Table, key: str) -> ir.Table:
+    """Per client (`key`) of transaction days: counts, first and repeat value."""
+    bought = days.purchases_count > 0
+    # Days are unique per client, so the first purchase day's value is an arg-min and
+    # the repeat value the rest: two GROUP BYs, no window over the orders. The values
+    # are summed as decimals (6 places) so that the subtraction is exact: a client whose
+    # repeat days add up to 0 gets 0, not a rounding residue.
+    money = days.purchase_value.cast(MONEY)
+    per = days.group_by(key).aggregate(
+        orders_count=days.purchases_count.sum(),
+        first_order_date=days.order_date.min(where=bought),
+        last_order_date=days.order_date.max(where=bought),
+        revenue_amount=days.net_amount.sum(),
+        historical_value=days.net_value.sum(),
+        purchase_days=days.purchases_count.count(where=bought),
+        purchase_value=money.sum(where=bought),
+        first_value=money.argmin(days.order_date, where=bought),
+    )
+    per = per.mutate(
+        frequency=per.purchase_days - 1,
+        repeat_value=(per.purchase_value - per.first_value).cast("float64"),
+    )
+    return per.filter(per.first_order_date.notnull())
 
 
 def holdout_orders(orders: ir.Table, *, start: dt.date, end: dt.date) -> ir.Table:

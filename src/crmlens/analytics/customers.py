@@ -17,6 +17,7 @@ import ibis.expr.types as ir
 from ibis import _
 
 from crmlens.analytics._checks import require_columns
+from crmlens.analytics.client_days import ClientDays
 
 ORDER_COLUMNS = ("account_id", "order_date", "amount")
 
@@ -90,11 +91,19 @@ def _histogram_scores(
     )
 
 
-def rfm_scores(orders: ir.Table, *, as_of: dt.date, window_days: int = 365) -> ir.Table:
+def rfm_scores(
+    orders: ir.Table,
+    *,
+    as_of: dt.date,
+    window_days: int = 365,
+    days: ClientDays | None = None,
+) -> ir.Table:
     """RFM per client: recency, frequency and money in the `window_days` before `as_of`.
 
     A client is scored when it has at least one purchase (``amount > 0``) in the window
-    ``(as_of - window_days, as_of]``.
+    ``(as_of - window_days, as_of]``; orders without a client are left out. With `days`
+    (the ``client_days`` mart, :mod:`crmlens.analytics.client_days`) the per-client sums
+    come from the mart's days instead of the orders: the same rows.
 
     Returns
     -------
@@ -105,15 +114,29 @@ def rfm_scores(orders: ir.Table, *, as_of: dt.date, window_days: int = 365) -> i
         most money), rfm_score (e.g. ``"545"``), segment (an id of ``SEGMENT_NAMES``).
     """
     start = as_of - dt.timedelta(days=window_days)
-    recent = orders_until(orders, as_of=as_of).filter(_.order_date > start)
-    per_client = recent.group_by("account_id").agg(
-        last_order=_.order_date.max(where=_.amount > 0),
-        frequency=(_.amount > 0).sum().cast("int64"),
-        monetary=_.amount.sum(),
-    )
-    per_client = per_client.filter(_.frequency > 0)
-    days = ibis.literal(as_of).delta(per_client.last_order, unit="day")
-    scored = per_client.mutate(days_since_last_order=days.cast("int64"))
+    if days is None:
+        recent = orders_until(orders, as_of=as_of).filter(
+            _.order_date > start, _.account_id.notnull()
+        )
+        per_client = (
+            recent.group_by("account_id")
+            .agg(
+                last_order=_.order_date.max(where=_.amount > 0),
+                frequency=(_.amount > 0).sum().cast("int64"),
+                monetary=_.amount.sum(),
+            )
+            .filter(_.frequency > 0)
+        )
+    else:
+        recent = days.until(as_of).filter(_.order_date > start)
+        per_key = recent.group_by("account_key").agg(
+            last_order=_.order_date.max(where=_.purchases_count > 0),
+            frequency=_.purchases_count.sum().cast("int64"),
+            monetary=_.amount.sum(),
+        )
+        per_client = days.with_ids(per_key.filter(_.frequency > 0))
+    since = ibis.literal(as_of).delta(per_client.last_order, unit="day")
+    scored = per_client.mutate(days_since_last_order=since.cast("int64"))
     # Recency (at most window_days + 1 values) and frequency take few distinct values:
     # their scores come from a histogram (a GROUP BY) joined back, which is cheaper than
     # ranking every client; money is continuous and ranked.
@@ -144,11 +167,17 @@ def rfm_segment(r_score: ir.IntegerValue, f_score: ir.IntegerValue) -> ir.String
 
 
 def rfm_transitions(
-    orders: ir.Table, *, date_from: dt.date, date_to: dt.date, window_days: int = 365
+    orders: ir.Table,
+    *,
+    date_from: dt.date,
+    date_to: dt.date,
+    window_days: int = 365,
+    days: ClientDays | None = None,
 ) -> ir.Table:
     """How clients moved between RFM segments from `date_from` to `date_to`.
 
     A client without purchases in the window of one date is in segment ``"none"``.
+    `days`: the ``client_days`` mart (see :func:`rfm_scores`).
 
     Returns
     -------
@@ -156,12 +185,12 @@ def rfm_transitions(
         segment_from, segment_to, clients, monetary_to (money of those clients in the
         window before `date_to`).
     """
-    before = rfm_scores(orders, as_of=date_from, window_days=window_days).select(
-        "account_id", segment_from="segment"
-    )
-    after = rfm_scores(orders, as_of=date_to, window_days=window_days).select(
-        account_to="account_id", segment_to="segment", monetary="monetary"
-    )
+    before = rfm_scores(
+        orders, as_of=date_from, window_days=window_days, days=days
+    ).select("account_id", segment_from="segment")
+    after = rfm_scores(
+        orders, as_of=date_to, window_days=window_days, days=days
+    ).select(account_to="account_id", segment_to="segment", monetary="monetary")
     both = before.outer_join(after, before.account_id == after.account_to)
     both = both.mutate(
         segment_from=_.segment_from.fill_null("none"),
@@ -289,7 +318,11 @@ def abc_xyz_matrix(classified: ir.Table) -> ir.Table:
 
 
 def cohorts(
-    orders: ir.Table, *, as_of: dt.date, period: Literal["month", "quarter"] = "month"
+    orders: ir.Table,
+    *,
+    as_of: dt.date,
+    period: Literal["month", "quarter"] = "month",
+    days: ClientDays | None = None,
 ) -> ir.Table:
     """First-purchase cohorts and what they bought in each period since (long format).
 
@@ -304,7 +337,10 @@ def cohorts(
     an integer (one 62-bit word per 62 periods counted back from `as_of`); the clients of
     a cell are then the set bits, and the revenue a join of the orders with the
     client's cohort. This avoids counting distinct (client, period) pairs, which costs a
-    hash table as large as the orders.
+    hash table as large as the orders. With `days` (the ``client_days`` mart) it is one
+    scan of the mart's days: each day knows its client's first purchase and whether it is
+    the client's first purchase of its period, so a cell's clients are a sum. Orders
+    without a client are left out.
 
     Returns
     -------
@@ -314,10 +350,27 @@ def cohorts(
         revenue_per_client (revenue / cohort_size) — one row per cohort and period with
         orders; the web draws it as a heatmap.
     """
+    if days is None:
+        cells = _cohort_cells(orders, as_of=as_of, period=period)
+    else:
+        cells = _cohort_cells_from_days(days, as_of=as_of, period=period)
+    return cells.mutate(
+        cohort=_period_start(_.cohort_p, period),
+        period_index=(_.p - _.cohort_p).cast("int64"),
+        period_start=_period_start(_.p, period),
+        retention_rate=_.clients / _.cohort_size,
+        revenue_per_client=_.revenue / _.cohort_size,
+    ).select(
+        "cohort", "period_index", "period_start", "cohort_size", "clients",
+        "retention_rate", "revenue", "revenue_per_client",
+    ).order_by("cohort", "period_index")  # fmt: skip
+
+
+def _cohort_cells(orders: ir.Table, *, as_of: dt.date, period: str) -> ir.Table:
+    """cohort_p, p, revenue, clients, cohort_size from the orders."""
     last = _period_number(as_of, period)
-    dated = orders_until(orders, as_of=as_of).select(
-        "account_id", "amount", p=_period_index(_.order_date, period)
-    )
+    dated = orders_until(orders, as_of=as_of).filter(_.account_id.notnull())
+    dated = dated.select("account_id", "amount", p=_period_index(_.order_date, period))
     words = _purchase_words(dated, last)
     first = (
         words.group_by("account_id")
@@ -338,17 +391,32 @@ def cohorts(
         revenue.revenue,
         clients=clients.clients.fill_null(0),
     )
-    cells = cells.join(sizes, "cohort_p")
-    return cells.mutate(
-        cohort=_period_start(_.cohort_p, period),
-        period_index=(_.p - _.cohort_p).cast("int64"),
-        period_start=_period_start(_.p, period),
-        retention_rate=_.clients / _.cohort_size,
-        revenue_per_client=_.revenue / _.cohort_size,
-    ).select(
-        "cohort", "period_index", "period_start", "cohort_size", "clients",
-        "retention_rate", "revenue", "revenue_per_client",
-    ).order_by("cohort", "period_index")  # fmt: skip
+    return cells.join(sizes, "cohort_p")
+
+
+def _cohort_cells_from_days(
+    days: ClientDays, *, as_of: dt.date, period: str
+) -> ir.Table:
+    """The same cells from the ``client_days`` mart, in one scan of its days."""
+    d = days.until(as_of).filter(_.first_purchase_date <= as_of)
+    is_first = d.is_month_first if period == "month" else d.is_quarter_first
+    d = d.select(
+        "amount",
+        cohort_p=_period_index(d.first_purchase_date, period),
+        p=_period_index(d.order_date, period),
+        first=is_first.cast("int64"),
+    )
+    cells = (
+        d.filter(d.p >= d.cohort_p)
+        .group_by("cohort_p", "p")
+        .agg(revenue=_.amount.sum(), clients=_.first.sum())
+    )
+    sizes = cells.filter(_.p == _.cohort_p).select(
+        "cohort_p", cohort_size=_.clients.cast("int64")
+    )
+    return cells.join(sizes, "cohort_p").select(
+        "cohort_p", "p", "revenue", "clients", "cohort_size"
+    )
 
 
 #: Periods per word of the purchase bit set (bit 62 and the sign bit stay clear).

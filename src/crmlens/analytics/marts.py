@@ -12,16 +12,26 @@ exactly the rows the analysis would compute for any date on or after the data's 
   first entry into each stage and when it moved on (stage drops, segment gaps);
 - ``stage_cases``: :func:`crmlens.analytics.journeys.case_variants` of the stage log;
 - ``stage_transitions``: :func:`crmlens.analytics.journeys.transitions` of the stage
-  log (the directly-follows graph's input).
+  log (the directly-follows graph's input);
+- ``client_days``: :func:`crmlens.analytics.client_days.client_days` — orders per client
+  and order day (RFM, cohorts, the CLV summary), keyed by the integer keys of
+- ``client_keys``: :func:`crmlens.analytics.client_days.client_keys`. Its rows are exact
+  for any date (each is a fact of its day or of the days before it);
+- ``client_summary``: :func:`crmlens.analytics.clv.summary_facts` of ``client_days`` —
+  the CLV summary's per-client sums, dated by the orders (``data_dates``): handed out
+  only on or after the last order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import ibis.expr.types as ir
 
+from crmlens.analytics.client_days import client_days, client_keys
+from crmlens.analytics.clv import summary_facts
 from crmlens.analytics.funnel import (
     deal_facts,
     lead_links,
@@ -84,3 +94,38 @@ def stage_cases_mart(table: Tables) -> ir.Table:
 def stage_transitions_mart(table: Tables) -> ir.Table:
     """Each stage entry to the deal's next one, with the hours between."""
     return transitions(_stage_log(table))
+
+
+def client_keys_mart(table: Tables) -> ir.Table:
+    """account_key of each client with orders."""
+    return client_keys(table("orders"))
+
+
+def client_days_mart(table: Tables) -> ir.Table:
+    """Orders per client and order day, with the client's purchase history facts."""
+    orders = table("orders")
+    return client_days(orders, client_keys(orders))
+
+
+def _dated(dates: dict[str, tuple[str, ...]]) -> Callable[[Any], Any]:
+    """Mark a builder whose ``data_until`` comes from `dates` (table -> columns)."""
+
+    def mark(build: Any) -> Any:
+        build.data_dates = dates
+        return build
+
+    return mark
+
+
+@_dated({"orders": ("order_date",)})
+def client_summary_mart(table: Tables) -> ir.Table:
+    """Per client, the CLV summary's sums over all its orders.
+
+    Reads ``client_days`` when this import built it already, else derives it.
+    """
+    try:
+        days = table("mart_client_days")
+    except Exception:  # not built in this import: derive it from the orders
+        orders = table("orders")
+        days = client_days(orders, client_keys(orders))
+    return summary_facts(days)

@@ -9,9 +9,11 @@ never a number.
 The builders belong to the analyses (a layer above this one), so they reach the warehouse as
 plugins: entry points of the group ``crmlens.marts``, each a function
 ``build(table) -> ibis table`` where ``table(name)`` gives a base table of the import's
-connection. A mart is stored as ``mart_<name>``; the table ``marts`` records for each its
-import and ``data_until``, the latest moment in the data it was derived from (the analyses
-use it only ``as of`` that moment or later).
+connection (and any mart built before it in the same import). A mart is stored as
+``mart_<name>``; the table ``marts`` records for each its import and ``data_until``, the
+latest moment in the data it was derived from (the analyses use it only ``as of`` that
+moment or later): of deals and stage entries, or of the tables and columns a builder
+names in its ``data_dates`` attribute.
 
 Marts are kept in a DuckDB warehouse. A Spark warehouse computes from the base tables (a
 cluster has the power, and its Parquet versions stay as imported); PostgreSQL is read-only.
@@ -57,20 +59,37 @@ def build_all(con: duckdb.DuckDBPyConnection, import_id: str) -> None:
     if not found:
         return
     backend = ibis.duckdb.from_connection(con)
-    until = _data_until(con)
+    built: set[str] = set()
+
+    def table(name: str) -> ir.Table:
+        # A builder may read a mart built before it in this import, never an old one.
+        if name.startswith(PREFIX) and name[len(PREFIX) :] not in built:
+            raise KeyError(f"{name} is not built yet in this import")
+        return backend.table(name)
+
+    untils: dict[str, Any] = {}
     for name, build in found.items():
+        dates = getattr(build, "data_dates", DATE_COLUMNS)
+        if repr(dates) not in untils:
+            untils[repr(dates)] = _data_until(con, dates)
+        until = untils[repr(dates)]
         con.execute(f'DROP TABLE IF EXISTS "{PREFIX}{name}"')
-        backend.create_table(PREFIX + name, build(backend.table))
+        backend.create_table(PREFIX + name, build(table))
+        built.add(name)
         rows = _scalar(con, f'SELECT count(*) FROM "{PREFIX}{name}"')
         con.execute(
             f'INSERT INTO "{META}" VALUES (?, ?, ?, ?)', [name, import_id, until, rows]
         )
 
 
-def _data_until(con: duckdb.DuckDBPyConnection) -> Any:
+def _data_until(
+    con: duckdb.DuckDBPyConnection,
+    dates: dict[str, tuple[str, ...]] = DATE_COLUMNS,
+) -> Any:
+    """The latest moment in the `dates` columns (a builder's ``data_dates``)."""
     parts = [
         f'SELECT max("{c}") AS t FROM "{table}"'
-        for table, columns in DATE_COLUMNS.items()
+        for table, columns in dates.items()
         for c in columns
     ]
     rows = con.execute(f"SELECT max(t) FROM ({' UNION ALL '.join(parts)})").fetchall()

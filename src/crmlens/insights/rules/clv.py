@@ -84,12 +84,14 @@ def _settings(wh: Warehouse, as_of: Any, params: dict[str, Any]) -> ClvSettings:
 def client_summary(wh: Warehouse, s: ClvSettings) -> pd.DataFrame:
     """The per-client summary at `as_of` with the client's name (pandas)."""
     from crmlens.analytics.clv import clv_summary
+    from crmlens.insights.rules.customers import client_marts
 
     summary = clv_summary(
         wh.orders,
         as_of=s.as_of,
         value_basis=s.value_basis,  # type: ignore[arg-type]
         time_unit_days=TIME_UNIT_DAYS,
+        days=client_marts(wh, s.as_of, region=None, manager=None),
     )
     names = wh.accounts.select(_acc=wh.accounts.account_id, name=wh.accounts.name)
     names = names.distinct(on="_acc", keep="first")

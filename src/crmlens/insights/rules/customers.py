@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
     import pyarrow as pa
 
+    from crmlens.analytics.client_days import ClientDays
     from crmlens.warehouse import Warehouse
 
 
@@ -32,6 +33,20 @@ def scoped_orders(
         acc = wh.accounts.filter(wh.accounts.region == region).select(rid="account_id")
         orders = orders.semi_join(acc, orders.account_id == acc.rid)
     return orders
+
+
+def client_marts(
+    wh: Warehouse, as_of: dt.date, *, region: str | None, manager: str | None
+) -> ClientDays | None:
+    """The per-client marts for `as_of`, when the warehouse keeps them and no filter is set.
+
+    A mart holds every client, so a region or manager filter computes from the orders.
+    """
+    from crmlens.analytics.client_days import client_days_of
+
+    if region or manager:
+        return None
+    return client_days_of(getattr(wh, "mart", None), as_of)
 
 
 def _window(window: str | int) -> int:
@@ -77,12 +92,17 @@ def rfm(
         d1, d2 = (parse_date(d, name="--compare") for d in compare)
         assert d1 is not None
         assert d2 is not None
-        expr = rfm_transitions(orders, date_from=d1, date_to=d2, window_days=days)
+        marts = client_marts(wh, max(d1, d2), region=region, manager=manager)
+        expr = rfm_transitions(
+            orders, date_from=d1, date_to=d2, window_days=days, days=marts
+        )
         rows = _with_names(_with_names(expr.to_pyarrow(), "segment_from"), "segment_to")
         params = {"compare": [d1.isoformat(), d2.isoformat()], "window_days": days}
         return AnalysisResult("customers_rfm", params, rows, _transition_findings(rows))
     day = resolve_as_of(wh, as_of)
-    rows = _with_names(rfm_scores(orders, as_of=day, window_days=days).to_pyarrow())
+    marts = client_marts(wh, day, region=region, manager=manager)
+    expr = rfm_scores(orders, as_of=day, window_days=days, days=marts)
+    rows = _with_names(expr.order_by("account_id").to_pyarrow())
     params = {"as_of": day.isoformat(), "window_days": days}
     return AnalysisResult("customers_rfm", params, rows, _rfm_findings(rows, day))
 
@@ -294,6 +314,7 @@ def cohorts(
         scoped_orders(wh, region=region, manager=manager),
         as_of=day,
         period=period,  # type: ignore[arg-type]
+        days=client_marts(wh, day, region=region, manager=manager),
     )
     expr = expr.mutate(
         value=expr.retention_rate if metric == "clients" else expr.revenue
