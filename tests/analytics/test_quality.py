@@ -135,6 +135,31 @@ def test_duplicate_keys_and_shared_values(open_wh, tmp_path: Path) -> None:
         rows = wh.con.to_pyarrow(checks[name].build(tables, ctx)).to_pylist()
         assert sorted(r["record_id"] for r in rows) == population, name
         assert sorted(r["record_id"] for r in rows if r["failed"]) == failed, name
+    # A warehouse whose import refuses repeated keys: the same population, none looked up.
+    unique = Context(as_of=AS_OF, keys_unique=True)
+    rows = wh.con.to_pyarrow(
+        checks["accounts.duplicate_key"].build(tables, unique)
+    ).to_pylist()
+    assert sorted(r["record_id"] for r in rows) == ["A1", "A1", "A3", "A4", "A5"]
+    assert not any(r["failed"] for r in rows)
+
+
+def test_crmlens_warehouses_refuse_repeated_keys_and_say_so(
+    open_wh, tmp_path: Path
+) -> None:
+    from crmlens.insights.rules.quality import _keys_unique
+    from crmlens.warehouse.scope import Scope, scoped
+
+    (tmp_path / "accounts.csv").write_text(
+        "account_id,name,owner_id,created_at\nA1,Альфа,M1,2024-01-01\n"
+        "A1,Бета,M1,2024-01-01\nA2,Гамма,M2,2024-01-01\n"
+    )
+    wh = open_wh()
+    wh.import_files([tmp_path / "accounts.csv"])
+    assert wh.accounts.count().execute() == 1  # A1 twice, differently: quarantined
+    assert wh.quarantine.count().execute() == 2
+    assert _keys_unique(wh)
+    assert _keys_unique(scoped(wh, Scope("manager", "M1")))
 
 
 def _summary_both_ways(wh, tables: dict) -> tuple[list, list, list]:

@@ -35,6 +35,9 @@ class Context:
     log_lag_hours: float = 24.0
     stale_days: int = 30
     import_age_days: int = 30
+    #: The warehouse refuses a repeated key at import (crmlens' DuckDB and Parquet
+    #: warehouses quarantine such rows), so duplicate-key checks need not look.
+    keys_unique: bool = False
 
     @property
     def end(self) -> dt.datetime:

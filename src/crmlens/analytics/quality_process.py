@@ -188,12 +188,16 @@ def _repeated(x: ir.Table, column: str) -> ir.Column:
 
 
 def duplicate_keys(table: str, key: str, manager: str | None) -> Builder:
-    """Rows whose key appears more than once."""
+    """Rows whose key appears more than once (none where the import refuses repeats)."""
+
+    def failed(x: ir.Table, t: Tables, c: Context) -> ir.BooleanValue:
+        if c.keys_unique:
+            return ibis.literal(False)
+        return x[key].isin(_repeated(t[table], key))
+
     return Rows(
-        table, key, manager,
-        failed=lambda x, t, c: x[key].isin(_repeated(t[table], key)),
-        where=lambda x, t, c: x[key].notnull(),
-    )  # fmt: skip
+        table, key, manager, failed=failed, where=lambda x, t, c: x[key].notnull()
+    )
 
 
 def shared_value(table: str, key: str, manager: str | None, column: str) -> Builder:

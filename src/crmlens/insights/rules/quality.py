@@ -71,7 +71,9 @@ def run(
         raise InputError(
             f"--table {table!r} has no checks or no rows", reason="see crmlens tables"
         )
-    ctx = Context(as_of=day, sla_hours=sla_hours)
+    # crmlens' own warehouses quarantine repeated keys at import; a CRM's database
+    # read through PostgreSQL may hold them.
+    ctx = Context(as_of=day, sla_hours=sla_hours, keys_unique=_keys_unique(wh))
     by_m = q.check_counts(tables, checks, ctx=ctx).to_pyarrow()
     summary = q.roll_up(ibis.memtable(by_m)).to_pyarrow()
     failing = {r["check"] for r in summary.to_pylist() if r["failed"]}
@@ -278,3 +280,11 @@ def _manager_finding(m: str, name: str, score: float, median: float,
          "shares": {p["check"]: round(p["share"], 4) for p in problems},
          "others_shares": {p["check"]: p["others_share"] for p in problems}},
     )  # fmt: skip
+
+
+def _keys_unique(wh: Warehouse) -> bool:
+    """Whether the warehouse's import refuses repeated keys (DuckDB and Parquet ones do)."""
+    base = getattr(wh, "base", wh)  # a scoped view reads its warehouse's tables
+    while getattr(base, "base", None) is not None:
+        base = base.base
+    return getattr(base, "storage", None) is not None
