@@ -29,6 +29,7 @@ from crmlens.errors import CrmlensError
 from crmlens.web.auth import LoginLimiter, Sessions
 from crmlens.web.deps import AppState, LoginRequired
 from crmlens.web.i18n import LANGS, pick_lang, t
+from crmlens.web.respcache import ResponseCache
 from crmlens.web.service import WebService
 from crmlens.web.users import UserStore, default_users_path
 
@@ -117,6 +118,7 @@ def create_app(
     app.state.crmlens = state
     _routes(app)
     _handlers(app)
+    app.add_middleware(ResponseCache, state=state)  # inside SecurityHeaders
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -68,8 +68,28 @@ class ResultCache:
         future.set_result(value)
         return value, False
 
-    def _store(self, key: Hashable, value: Any) -> None:
-        size = _size(value)
+    def peek(self, key: Hashable) -> Any | None:
+        """The value under `key` (now the most recently used), or None."""
+        with self._lock:
+            found = self._data.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return found[0]
+
+    def put(self, key: Hashable, value: Any, size: int | None = None) -> None:
+        """Keep `value` under `key` (`size` bytes; measured when not given)."""
+        if self.maxsize <= 0:
+            return
+        with self._lock:
+            if key in self._data:
+                self._bytes -= self._data.pop(key)[1]
+            self._store(key, value, size)
+
+    def _store(self, key: Hashable, value: Any, size: int | None = None) -> None:
+        size = _size(value) if size is None else size
         if size > self.max_bytes:
             return
         self._data[key] = (value, size)

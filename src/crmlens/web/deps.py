@@ -1,5 +1,8 @@
 """Dependencies of the routes: the app's state, the signed-in user, language, filters.
 
+They are coroutines (none waits on anything slow: the users file is a local SQLite
+look-up), so FastAPI runs them on the event loop instead of handing each one to a thread.
+
 Pages send a visitor without a session to the sign-in page; the API answers 401 with the
 one error envelope. Both accept a session cookie or an ``Authorization: Bearer`` token.
 """
@@ -42,7 +45,7 @@ class LoginRequired(CrmlensError):
     status = 401
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     """The :class:`AppState` of the app serving `request`."""
     state: AppState = request.app.state.crmlens
     return state
@@ -51,7 +54,7 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def optional_user(request: Request, state: StateDep) -> User | None:
+async def optional_user(request: Request, state: StateDep) -> User | None:
     """The user of the request's token or session, or None."""
     cached: User | None = getattr(request.state, "user", None)
     if cached is not None:
@@ -64,19 +67,19 @@ def optional_user(request: Request, state: StateDep) -> User | None:
     return user
 
 
-def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     """The signed-in user; :class:`LoginRequired` otherwise."""
     if user is None:
         raise LoginRequired("sign in, or send an API token (Authorization: Bearer …)")
     return user
 
 
-def get_lang(request: Request) -> str:
+async def get_lang(request: Request) -> str:
     """``ru`` or ``en`` from ``?lang=``, the cookie, or the default."""
     return pick_lang(request.query_params, request.cookies)
 
 
-def get_filters(request: Request) -> Filters:
+async def get_filters(request: Request) -> Filters:
     """The page's filters from the query string (a 400 when one is bad)."""
     return Filters.parse(request.query_params)
 

@@ -101,6 +101,12 @@ class WebService:
                     self._version = (time.monotonic(), value)
         return value
 
+    def fresh_version(self, max_age: float = VERSION_TTL) -> str | None:
+        """The warehouse version when it was read less than `max_age` seconds ago,
+        else None (never queries: safe on the event loop)."""
+        stamp, value = self._version
+        return value if value and time.monotonic() - stamp <= max_age else None
+
     def base(self) -> Warehouse:
         """This thread's warehouse (its own DuckDB cursor; the shared one otherwise)."""
         from crmlens.warehouse.storage import DuckDBStorage
@@ -113,8 +119,9 @@ class WebService:
         if wh is None:
             import ibis
 
-            cursor = storage.con.cursor()
-            self._cursors.append(cursor)
+            with self._root_lock:  # the root connection may be reading the version
+                cursor = storage.con.cursor()
+                self._cursors.append(cursor)
             wh = Warehouse(self.root.url, ibis.duckdb.from_connection(cursor), None)
             self._local.wh = wh
         if getattr(self._local, "version", None) != version:
@@ -310,7 +317,17 @@ class WebService:
         for cursor in self._cursors:
             with contextlib.suppress(Exception):  # a closed cursor has nothing to stop
                 cursor.interrupt()
-        self.root.close()
+        # a pool or page thread may still be inside a call on the warehouse (DuckDB
+        # refuses to close a busy connection): the interrupted call ends soon; retry
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.root.close()
+                return
+            except Exception as e:
+                if "busy" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
 
 def _distinct(column: Any) -> list[str]:

@@ -20,6 +20,7 @@ from crmlens.web.deps import CurrentUser, FiltersDep, LangDep, StateDep, current
 from crmlens.web.drill import CRITERIA, DrillQuery
 from crmlens.web.export import envelope, plain, records
 from crmlens.web.filters import FILTER_KEYS
+from crmlens.web.respcache import cacheable
 from crmlens.web.schemas import (
     Analyses,
     AnalysisInfo,
@@ -91,12 +92,13 @@ def analysis(
         return json.dumps(data, ensure_ascii=False).encode()
 
     payload, _ = state.service.cache.get_or_compute((*outcome.key, "json"), body)
-    return Response(payload, media_type="application/json")
+    return cacheable(Response(payload, media_type="application/json"))
 
 
 @router.get("/story", response_model=Story)
 def story(
     user: CurrentUser,
+    response: Response,
     state: StateDep,
     lang: LangDep,
     filters: FiltersDep,
@@ -106,6 +108,7 @@ def story(
     with its number, comparison, action and the finding behind it (as ``crmlens
     insights --format json``)."""
     told = state.service.story(user, filters, lang=lang, top=max(1, min(top, 20)))
+    cacheable(response)
     return Story(**plain(told.to_dict()))
 
 
@@ -114,6 +117,7 @@ def drill(
     table: str,
     user: CurrentUser,
     request: Request,
+    response: Response,
     state: StateDep,
     filters: FiltersDep,
     limit: int = 500,
@@ -125,6 +129,7 @@ def drill(
     rows, total = state.service.drill(
         user, q, filters, limit=max(1, min(limit, 10_000))
     )
+    cacheable(response)
     return DrillRows(
         table=table,
         params={**dict(q.criteria), **filters.query()},

@@ -19,6 +19,7 @@ from crmlens.web.filters import FILTER_KEYS, Filters
 from crmlens.web.format import fmt, html_table, short_money
 from crmlens.web.i18n import t
 from crmlens.web.pages import PAGE_SECTIONS, Section, plan_level, sections_for
+from crmlens.web.respcache import cacheable
 from crmlens.web.service import Forbidden, NotFound, Outcome
 from crmlens.web.users import User
 
@@ -65,8 +66,10 @@ def _page(
     template: str,
     **extra: Any,
 ) -> Response:
-    return state.templates.TemplateResponse(
-        request, template, context(request, state, user, lang, filters, **extra)
+    return cacheable(
+        state.templates.TemplateResponse(
+            request, template, context(request, state, user, lang, filters, **extra)
+        )
     )
 
 
@@ -233,7 +236,7 @@ def fragment(
     html, _ = state.service.cache.get_or_compute(
         (*outcome.key, "html", lang, query), render
     )
-    return HTMLResponse(html)
+    return cacheable(HTMLResponse(html))
 
 
 def _result_context(
@@ -281,10 +284,12 @@ def story_section(
     """The story of the user's role and scope: headline and the top items."""
     told = state.service.story(user, filters, lang=lang, top=7)
     link_query = urlencode({**filters.query(), "lang": lang})
-    return state.templates.TemplateResponse(
-        request,
-        "story.html",
-        {"lang": lang, "story": told, "link_query": link_query},
+    return cacheable(
+        state.templates.TemplateResponse(
+            request,
+            "story.html",
+            {"lang": lang, "story": told, "link_query": link_query},
+        )
     )
 
 
@@ -315,10 +320,16 @@ def lights_section(
         for r in outcome.result.rows.to_pylist()
         if r.get("target_amount") is not None
     ]
-    return state.templates.TemplateResponse(
-        request,
-        "lights.html",
-        {"lang": lang, "tiles": tiles, "period": outcome.result.params.get("period")},
+    return cacheable(
+        state.templates.TemplateResponse(
+            request,
+            "lights.html",
+            {
+                "lang": lang,
+                "tiles": tiles,
+                "period": outcome.result.params.get("period"),
+            },
+        )
     )
 
 
@@ -373,8 +384,10 @@ def numbers_section(
         period = (before.get("period"), last.get("period"))
     else:
         period = (None, None)
-    return state.templates.TemplateResponse(
-        request, "numbers.html", {"lang": lang, "cards": cards, "period": period}
+    return cacheable(
+        state.templates.TemplateResponse(
+            request, "numbers.html", {"lang": lang, "cards": cards, "period": period}
+        )
     )
 
 
