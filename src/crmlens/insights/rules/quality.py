@@ -200,14 +200,18 @@ def _severity(value: str) -> Severity:
 
 
 def _check_finding(r: dict[str, Any], period: str) -> Finding:
-    pct = f"{r['share']:.0%}"
-    n = f"{r['failed']:,}".replace(",", " ")
-    total = f"{r['total']:,}".replace(",", " ")
+    from crmlens.insights.i18n import fmt_number, fmt_pct
+
+    def told(lang: str) -> str:
+        n, total = fmt_number(r["failed"], lang), fmt_number(r["total"], lang)
+        of = "из" if lang == "ru" else "of"
+        return (f"{label(r['check'], lang).capitalize()}: {n} {of} {total} "
+                f"({fmt_pct(r['share'], lang)}).")  # fmt: skip
+
     return Finding(
         "quality", "check", _severity(r["severity"]), {"type": "check", "id": r["check"]}, "share",
         round(r["share"], 4), 0.0, None, period,
-        {"ru": f"{label(r['check'], 'ru').capitalize()}: {n} из {total} ({pct}).",
-         "en": f"{label(r['check'], 'en').capitalize()}: {n} of {total} ({pct})."},
+        {"ru": told("ru"), "en": told("en")},
         {"ru": fix(r["check"], "ru").capitalize() + ".",
          "en": fix(r["check"], "en").capitalize() + "."},
         {"requirement": r["requirement"], "table": r["table"], "failed": r["failed"]},
