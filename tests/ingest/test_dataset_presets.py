@@ -11,7 +11,9 @@ import crmlens
 
 def test_maven_crm(shared_data: Path, tmp_path: Path) -> None:
     wh = crmlens.open(tmp_path / "wh.duckdb")
-    report = wh.import_files([shared_data / "maven_crm_sales_opportunities"], preset="maven_crm")
+    report = wh.import_files(
+        [shared_data / "maven_crm_sales_opportunities"], preset="maven_crm"
+    )
     counts = wh.deals.group_by("status").aggregate(n=wh.deals.count()).to_pyarrow()
     status = {r["status"]: r["n"] for r in counts.to_pylist()}
     assert status == {"won": 4238, "lost": 2473, "open": 2089}
@@ -26,13 +28,17 @@ def test_olist_funnel_conversion(shared_data: Path, tmp_path: Path) -> None:
     wh.import_files([shared_data / "olist_marketing_funnel"], preset="olist_funnel")
     leads, deals = wh.leads.count().execute(), wh.deals.count().execute()
     assert (leads, deals) == (8000, 842)
-    converted = wh.deals.filter(wh.deals.lead_id.isin(wh.leads.lead_id)).count().execute()
+    converted = (
+        wh.deals.filter(wh.deals.lead_id.isin(wh.leads.lead_id)).count().execute()
+    )
     assert converted / leads == 0.10525
 
 
 def test_x_education(shared_data: Path, tmp_path: Path) -> None:
     wh = crmlens.open(tmp_path / "wh.duckdb")
-    wh.import_files([shared_data / "x_education_leads" / "Leads.csv"], preset="x_education")
+    wh.import_files(
+        [shared_data / "x_education_leads" / "Leads.csv"], preset="x_education"
+    )
     assert wh.leads.count().execute() == 9240
     assert wh.leads.filter(wh.leads.status == "converted").count().execute() == 3561
     assert "total_time_spent_on_website" in wh.columns("leads")

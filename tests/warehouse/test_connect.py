@@ -26,8 +26,12 @@ def test_spark_and_postgres_urls() -> None:
     pg = parse_url("postgres://ann:s%40cret@db.local:6543/crm?schema=sales")
     assert pg.backend == "postgres"
     assert pg.options == {
-        "user": "ann", "password": "s@cret", "host": "db.local", "port": "6543",
-        "database": "crm", "schema": "sales",
+        "user": "ann",
+        "password": "s@cret",
+        "host": "db.local",
+        "port": "6543",
+        "database": "crm",
+        "schema": "sales",
     }
     assert "s%40cret" not in pg.raw
 

@@ -29,7 +29,9 @@ def test_messy_file_against_truth(demo_dir: Path, tmp_path: Path) -> None:
 
 def test_demo_command_builds_and_summarises(tmp_path: Path) -> None:
     out, wh_path = tmp_path / "demo", tmp_path / "demo.duckdb"
-    code, stdout, err = run_cli(["demo", "--out", str(out), "-w", str(wh_path), "-f", "json"])
+    code, stdout, err = run_cli(
+        ["demo", "--out", str(out), "-w", str(wh_path), "-f", "json"]
+    )
     assert code == 0, err
     data = json.loads(stdout)
     assert data["analysis"] == "demo"

@@ -82,7 +82,9 @@ def test_spark_import_is_atomic(crm_dir: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.spark
-def test_two_spark_warehouses_do_not_shadow_each_other(crm_dir: Path, tmp_path: Path) -> None:
+def test_two_spark_warehouses_do_not_shadow_each_other(
+    crm_dir: Path, tmp_path: Path
+) -> None:
     first = open_engine("spark", tmp_path / "one")
     first.import_files([crm_dir])
     second = open_engine("spark", tmp_path / "two")

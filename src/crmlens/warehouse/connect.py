@@ -225,14 +225,13 @@ def open_warehouse(url: str | os.PathLike[str] | None = None) -> Warehouse:
 
 
 def _open_duckdb(url: WarehouseURL) -> Warehouse:
-    import ibis
-
+    from crmlens.warehouse.duckdb_backend import DuckDBBackend
     from crmlens.warehouse.storage import DuckDBStorage
 
     assert url.path is not None
     path = url.path if str(url.path) != ":memory:" else Path(":memory:")
     storage = DuckDBStorage(path) if str(path) != ":memory:" else _memory_storage()
-    return Warehouse(url, ibis.duckdb.from_connection(storage.con), storage)
+    return Warehouse(url, DuckDBBackend.from_connection(storage.con), storage)
 
 
 def _memory_storage() -> DuckDBStorage:

@@ -51,14 +51,14 @@ def builders() -> dict[str, Builder]:
 
 def build_all(con: duckdb.DuckDBPyConnection, import_id: str) -> None:
     """(Re)build every mart inside the open transaction of `con`."""
-    import ibis
+    from crmlens.warehouse.duckdb_backend import DuckDBBackend
 
     found = builders()
     con.execute(f'CREATE TABLE IF NOT EXISTS "{META}" ({META_DDL})')
     con.execute(f'DELETE FROM "{META}"')
     if not found:
         return
-    backend = ibis.duckdb.from_connection(con)
+    backend = DuckDBBackend.from_connection(con)
     built: set[str] = set()
 
     def table(name: str) -> ir.Table:

@@ -117,12 +117,12 @@ class WebService:
         wh: Warehouse | None = getattr(self._local, "wh", None)
         version = self.version()
         if wh is None:
-            import ibis
+            from crmlens.warehouse.duckdb_backend import DuckDBBackend
 
             with self._root_lock:  # the root connection may be reading the version
                 cursor = storage.con.cursor()
                 self._cursors.append(cursor)
-            wh = Warehouse(self.root.url, ibis.duckdb.from_connection(cursor), None)
+            wh = Warehouse(self.root.url, DuckDBBackend.from_connection(cursor), None)
             self._local.wh = wh
         if getattr(self._local, "version", None) != version:
             wh.refresh()

@@ -16,6 +16,10 @@ FIRST = ("demo", "ingest", "overview")
 
 def load_commands() -> list[ModuleType]:
     """Import every command module of this package, FIRST ones first."""
-    names = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
-    ordered = [n for n in FIRST if n in names] + sorted(n for n in names if n not in FIRST)
+    names = [
+        m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")
+    ]
+    ordered = [n for n in FIRST if n in names] + sorted(
+        n for n in names if n not in FIRST
+    )
     return [importlib.import_module(f"{__name__}.{n}") for n in ordered]

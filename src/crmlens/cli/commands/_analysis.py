@@ -28,5 +28,12 @@ def run_and_emit(
     wh = crmlens.open(warehouse)
     result = run(name, wh, **params)
     findings = [f.to_dict() for f in rank(result.findings)]
-    emit(fmt, result.analysis, result.params, records(result.rows), findings,
-         title=title or name, lang=lang)
+    emit(
+        fmt,
+        result.analysis,
+        result.params,
+        records(result.rows),
+        findings,
+        title=title or name,
+        lang=lang,
+    )
