@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from crmlens.errors import WarehouseError
@@ -10,10 +11,49 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 _SESSION: Any = None
+#: Extra settings, ``key=value`` pairs separated by ``;`` (e.g. ``spark.driver.memory=8g``).
+CONF_ENV = "CRMLENS_SPARK_CONF"
+DEFAULTS = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.memory": "2g",
+    "spark.sql.ansi.enabled": "false",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+}
+#: Settings crmlens needs whatever the user adds: dates are read and written in UTC.
+REQUIRED_JAVA_OPTIONS = "-Duser.timezone=UTC"
+
+
+def session_conf(extra: str) -> dict[str, str]:
+    """The session settings: the defaults, then `extra` (``k=v;k=v``) over them.
+
+    Java options the user gives are added to the UTC time zone crmlens needs, never
+    instead of it.
+    """
+    conf = dict(DEFAULTS)
+    for item in filter(None, (part.strip() for part in extra.split(";"))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise WarehouseError(
+                f"{CONF_ENV}: {item!r} is not key=value "
+                "(pairs are separated by ';', e.g. spark.driver.memory=8g)"
+            )
+        key, value = key.strip(), value.strip()
+        if key.endswith("extraJavaOptions"):
+            value = f"{REQUIRED_JAVA_OPTIONS} {value}".strip()
+        conf[key] = value
+    return conf
 
 
 def spark_session() -> SparkSession:
-    """A local Spark session tuned for one small machine: UTC, 2 shuffle partitions, no UI."""
+    """A local Spark session tuned for one small machine: UTC, 2 shuffle partitions, no UI.
+
+    ``CRMLENS_SPARK_CONF`` adds or overrides settings (see :func:`session_conf`).
+    """
     global _SESSION
     if _SESSION is not None:
         return _SESSION
@@ -23,20 +63,10 @@ def spark_session() -> SparkSession:
         raise WarehouseError(
             "the Spark warehouse needs the spark extra: pip install 'crmlens[spark]'"
         ) from e
-    _SESSION = (
-        SparkSession.builder.master("local[2]")
-        .appName("crmlens")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", "2g")
-        .config("spark.sql.ansi.enabled", "false")
-        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
-        .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
-        .getOrCreate()
-    )
+    builder = SparkSession.builder.master("local[2]").appName("crmlens")
+    for key, value in session_conf(os.environ.get(CONF_ENV, "")).items():
+        builder = builder.config(key, value)
+    _SESSION = builder.getOrCreate()
     _SESSION.sparkContext.setLogLevel("ERROR")
     _teach_ibis_bit_or()
     return _SESSION
