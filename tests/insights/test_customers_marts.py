@@ -1,4 +1,4 @@
-"""customers cohorts and the CLV summary read the per-client marts: same rows as without."""
+"""customers rfm/cohorts and the CLV summary read the per-client marts: same rows as without."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from crmlens.insights.params import resolve_as_of
 from crmlens.insights.rules import customers as rules
 
 CASES = [
+    ("customers_rfm", {}),
+    ("customers_rfm", {"compare": ("2025-06-30", "2025-12-12")}),
     ("customers_cohorts", {"period": "quarter", "metric": "revenue"}),
     ("customers_cohorts", {"period": "month", "metric": "clients"}),
     ("customers_clv", {}),

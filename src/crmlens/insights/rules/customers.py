@@ -92,14 +92,19 @@ def rfm(
         d1, d2 = (parse_date(d, name="--compare") for d in compare)
         assert d1 is not None
         assert d2 is not None
-        expr = rfm_transitions(orders, date_from=d1, date_to=d2, window_days=days)
+        marts = client_marts(wh, max(d1, d2), region=region, manager=manager)
+        expr = rfm_transitions(
+            orders, date_from=d1, date_to=d2, window_days=days, days=marts
+        )
         rows = _with_names(_with_names(expr.to_pyarrow(), "segment_from"), "segment_to")
         params = {"compare": [d1.isoformat(), d2.isoformat()], "window_days": days}
         return AnalysisResult("customers_rfm", params, rows, _transition_findings(rows))
     day = resolve_as_of(wh, as_of)
-    # From the orders, not the client marts: a year's window skips most of the
-    # date-ordered orders already, and the marts measured slower for RFM.
-    expr = rfm_scores(orders, as_of=day, window_days=days)
+    # The client_days mart groups by an integer key: the query takes 0.28 s at scale
+    # 200 against 0.48 s from the orders (session 4; earlier runs had timed the mart
+    # straight after the page cache was dropped).
+    marts = client_marts(wh, day, region=region, manager=manager)
+    expr = rfm_scores(orders, as_of=day, window_days=days, days=marts)
     rows = _with_names(expr.order_by("account_id").to_pyarrow())
     params = {"as_of": day.isoformat(), "window_days": days}
     return AnalysisResult("customers_rfm", params, rows, _rfm_findings(rows, day))
