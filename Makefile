@@ -34,8 +34,7 @@ test: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/pytest -n 2 -m "not spark" -q
-	$(BIN)/pytest -m spark -q
+	$(BIN)/pytest -n 3 --dist loadgroup -m "spark or not spark" -q
 
 test-fast: install
 	$(BIN)/pytest -n 2 -m "not spark" -q

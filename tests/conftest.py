@@ -102,3 +102,17 @@ def demo_truth(demo_dir: Path) -> dict:  # type: ignore[type-arg]
     import json
 
     return json.loads((demo_dir / "truth.json").read_text())
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Keep every Spark test on one xdist worker (``--dist loadgroup``).
+
+    `make test` runs both suites at once: one worker drives the single Spark session
+    (its JVM starts once) while the others take the DuckDB tests. Neither suite alone
+    keeps both cores busy, so together they finish in about the time of the longer one.
+    """
+    for item in items:
+        if item.get_closest_marker("spark") is not None:
+            item.add_marker(pytest.mark.xdist_group("spark"))
