@@ -33,7 +33,11 @@ its converters).
 Goals at scale 200 (7.9M orders): >= 5x pandas, >= 10x lifetimes, peak memory <= 1/2.
 
 Usage: python benchmarks/customers_bench.py [--scale 200] [--warehouse COPY.duckdb]
-       [--build-marts] [--only rfm,cohorts,clv_summary] [--no-orders-path]
+       [--build-marts] [--only rfm,cohorts,clv_summary] [--no-orders-path] [--warm]
+
+``--warm`` adds, per phase, each side's second run in one process: libraries imported and
+the data in the page cache, as in a notebook or the web app. The goals are judged on the
+first (cold) lines.
 """
 
 from __future__ import annotations
@@ -254,6 +258,28 @@ PAIRS = (
 )
 
 
+#: The same phases without _with_cpu, for --warm.
+INNER = {
+    "rfm": (_crmlens_rfm, _pandas_rfm),
+    "cohorts": (_crmlens_cohorts, _pandas_cohorts),
+    "clv_summary": (_crmlens_clv_summary, _lifetimes_summary),
+}
+
+
+def warm(fn: Callable[..., Checksum], *args: Any) -> tuple[Checksum, float]:
+    """`fn(*args)` run twice in one process; the second run's result and seconds.
+
+    The second run finds the libraries imported and the data in the page cache: what a
+    notebook, a web worker or a second analysis in the same command sees.
+    """
+    import time
+
+    fn(*args)
+    start = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - start
+
+
 def same(a: Checksum, b: Checksum) -> bool:
     """Equal row counts and column sums (floats to 1e-9 relative)."""
     return len(a) == len(b) and all(
@@ -343,6 +369,11 @@ def main() -> None:
         action="store_true",
         help="skip crmlens' run from the orders table (the mart path only)",
     )
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="also time each side's second run in its process (imports done, data cached)",
+    )
     args = parser.parse_args()
     path = args.warehouse or str(warehouse(args.scale))
     csv = str(demo_data(args.scale) / "orders.csv")
@@ -376,6 +407,24 @@ def main() -> None:
             s1, m1, (r1, c1) = measure(ours, path, use_mart)
             line = _line(name, tag, (s1, m1, r1, c1), (s2, m2, r2, c2, goal))
             print(f"{line} | load {load} -> {_load()}", flush=True)
+        if args.warm:
+            _print_warm(name, label, path, csv, paths)
+
+
+def _print_warm(
+    name: str, label: str, path: str, csv: str, paths: list[tuple[str, bool]]
+) -> None:
+    """Second-run times of both sides (each in a fresh process, run twice)."""
+    ours, theirs = INNER[name]
+    _s, _m, (r2, w2) = measure(warm, theirs, csv)
+    print(f"{name:12s} {label:16s} {w2:7.2f} s  second run in its process", flush=True)
+    for tag, use_mart in paths:
+        _s, _m, (r1, w1) = measure(warm, ours, path, use_mart)
+        print(
+            f"{name:12s} {tag:16s} {w1:7.2f} s  second run in its process | "
+            f"x{w2 / w1:5.1f} faster | same result: {same(r1, r2)} | load {_load()}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
