@@ -14,9 +14,7 @@ def test_no_extra_gives_the_defaults() -> None:
 
 
 def test_extra_settings_override_and_add() -> None:
-    conf = session_conf(
-        "spark.driver.memory=8g; spark.sql.codegen.wholeStage = false"
-    )
+    conf = session_conf("spark.driver.memory=8g; spark.sql.codegen.wholeStage = false")
     assert conf["spark.driver.memory"] == "8g"
     assert conf["spark.sql.codegen.wholeStage"] == "false"
     assert conf["spark.sql.shuffle.partitions"] == "2"
@@ -37,5 +35,5 @@ def test_value_may_hold_equals_signs() -> None:
 
 @pytest.mark.parametrize("bad", ["spark.driver.memory", "=8g", "8g"])
 def test_a_pair_without_key_or_value_sign_is_named(bad: str) -> None:
-    with pytest.raises(WarehouseError, match="CRMLENS_SPARK_CONF.*not key=value"):
+    with pytest.raises(WarehouseError, match=r"CRMLENS_SPARK_CONF.*not key=value"):
         session_conf(bad)
