@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -30,3 +31,12 @@ AsOfOpt = Annotated[
     ),
 ]
 LangOpt = Annotated[str, typer.Option("--lang", help="Language of findings: ru or en.")]
+UsersOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--users",
+        envvar="CRMLENS_USERS",
+        help="The users file (default: beside the warehouse, <warehouse>.users.sqlite).",
+        show_default=False,
+    ),
+]

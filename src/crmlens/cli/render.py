@@ -1,5 +1,8 @@
 """Render results as a Rich table, JSON (the one envelope) or CSV.
 
+Records, the envelope and CSV come from :mod:`crmlens.insights.tabular`, shared with the
+web app's API and downloads; this module adds the terminal: Rich tables and findings.
+
 JSON output is ``{"analysis": NAME, "params": {...}, "rows": [...], "findings": [...]}`` for
 every command; errors with ``--format json`` are ``{"ok": false, "error": ..., "errors":
 [...], "status": ...}``.
@@ -7,19 +10,29 @@ every command; errors with ``--format json`` are ``{"ok": false, "error": ..., "
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import json
-import math
 import sys
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from crmlens.insights.tabular import envelope, plain, records, to_csv
+
+__all__ = [
+    "Format",
+    "emit",
+    "envelope",
+    "plain",
+    "print_findings",
+    "print_table",
+    "records",
+    "stderr",
+    "stdout",
+    "to_csv",
+]
 
 stdout = Console(highlight=False, soft_wrap=False)
 stderr = Console(stderr=True, highlight=False)
@@ -31,64 +44,6 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
-
-
-def plain(value: Any) -> Any:
-    """A JSON-friendly value: ISO dates, None for NaN/NaT, floats for decimals."""
-    if value is None:
-        return None
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if hasattr(value, "isoformat"):  # pandas Timestamp
-        try:
-            return None if value != value else value.isoformat(sep=" ")
-        except (TypeError, ValueError):
-            return str(value)
-    if hasattr(value, "item"):  # numpy scalar
-        return plain(value.item())
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
-def records(rows: Any) -> list[dict[str, Any]]:
-    """Rows from a pandas DataFrame, an Arrow table or a list of dicts, made plain."""
-    if rows is None:
-        return []
-    if hasattr(rows, "to_pylist"):
-        data = rows.to_pylist()
-    elif hasattr(rows, "to_dict"):
-        data = rows.to_dict("records")
-    else:
-        data = list(rows)
-    return [{k: plain(v) for k, v in r.items()} for r in data]
-
-
-def envelope(
-    analysis: str,
-    params: dict[str, Any],
-    rows: list[dict[str, Any]],
-    findings: Sequence[dict[str, Any]] = (),
-    **extra: Any,
-) -> dict[str, Any]:
-    """The JSON envelope of every command."""
-    return {
-        "analysis": analysis,
-        "params": plain(params),
-        "rows": rows,
-        "findings": [plain(f) for f in findings],
-        **plain(extra),
-    }
 
 
 def emit(
@@ -115,24 +70,6 @@ def emit(
     else:
         print_table(rows, title=title or analysis)
         print_findings(findings, lang=lang)
-
-
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    """Rows as CSV text with a header (empty text for no rows)."""
-    if not rows:
-        return ""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _cell_csv(v) for k, v in row.items()})
-    return buffer.getvalue()
-
-
-def _cell_csv(value: Any) -> Any:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return value
 
 
 def print_table(rows: list[dict[str, Any]], *, title: str, limit: int = 200) -> None:

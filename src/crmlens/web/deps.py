@@ -22,6 +22,7 @@ from crmlens.web.users import User
 
 if TYPE_CHECKING:
     from fastapi.templating import Jinja2Templates
+    from starlette.datastructures import QueryParams
 
     from crmlens.web.auth import LoginLimiter, Sessions
     from crmlens.web.service import WebService
@@ -87,3 +88,40 @@ async def get_filters(request: Request) -> Filters:
 CurrentUser = Annotated[User, Depends(current_user)]
 LangDep = Annotated[str, Depends(get_lang)]
 FiltersDep = Annotated[Filters, Depends(get_filters)]
+
+
+@dataclass(frozen=True)
+class View:
+    """One signed-in request to a page, fragment or download, with what it is read with:
+    the app's state, the user, the language and the filters."""
+
+    request: Request
+    state: AppState
+    user: User
+    lang: str
+    filters: Filters
+
+    @property
+    def service(self) -> WebService:
+        """The app's analyses, drill-downs and caches."""
+        return self.state.service
+
+    @property
+    def query(self) -> QueryParams:
+        """The request's query parameters."""
+        return self.request.query_params
+
+
+async def get_view(
+    user: CurrentUser,
+    request: Request,
+    state: StateDep,
+    lang: LangDep,
+    filters: FiltersDep,
+) -> View:
+    """The :class:`View` of `request` (sign-in, language and filters as their own
+    dependencies, so the query parameters and errors are theirs)."""
+    return View(request, state, user, lang, filters)
+
+
+ViewDep = Annotated[View, Depends(get_view)]

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from crmlens.insights.tabular import plain
 from crmlens.reports.labels import kind as column_kind
 from crmlens.reports.labels import label
 from crmlens.web.drill import link_for
-from crmlens.web.export import plain
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -27,7 +27,7 @@ from crmlens.warehouse import Warehouse, open_warehouse, parse_url
 from crmlens.warehouse.scope import scoped
 from crmlens.web.access import can_drill, can_run, story_role
 from crmlens.web.cache import ResultCache
-from crmlens.web.drill import DrillQuery, drill_rows
+from crmlens.web.drill import CRITERIA, DrillQuery, drill_rows
 from crmlens.web.filters import Filters, narrow
 from crmlens.web.params import ParamSpec, parse_params, specs_of
 
@@ -54,6 +54,21 @@ class Forbidden(CrmlensError):
     """The user's role may not open this."""
 
     status = 403
+
+
+def drill_query(
+    table: str, query: Mapping[str, str], *, user: User | None = None
+) -> DrillQuery:
+    """The drill-down into `table` that `query` asks for.
+
+    NotFound when `table` has no drill-down; given `user`, Forbidden when the role may
+    not open its rows — both before the query's values are checked (a 400).
+    """
+    if table not in CRITERIA:
+        raise NotFound(f"no drill-down into {table!r}")
+    if user is not None and not can_drill(user, table):
+        raise Forbidden(f"the role {user.role} cannot open the rows of {table}")
+    return DrillQuery.parse(table, query)
 
 
 @dataclass

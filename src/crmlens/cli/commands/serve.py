@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from crmlens.cli.options import WarehouseOpt
+from crmlens.cli.options import UsersOpt, WarehouseOpt
 from crmlens.cli.render import stdout
 
 HELP = """Serve the dashboards and the JSON API of a warehouse over HTTP, offline.
@@ -42,15 +41,7 @@ def serve_command(
         str, typer.Option("--host", help="Address to listen on.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
-    users: Annotated[
-        Path | None,
-        typer.Option(
-            "--users",
-            envvar="CRMLENS_USERS",
-            help="The users file (default: <warehouse>.users.sqlite).",
-            show_default=False,
-        ),
-    ] = None,
+    users: UsersOpt = None,
     secure_cookies: Annotated[
         bool,
         typer.Option("--secure-cookies", help="Send cookies over HTTPS only."),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from crmlens.cli.options import FormatOpt, WarehouseOpt
+from crmlens.cli.options import FormatOpt, UsersOpt, WarehouseOpt
 from crmlens.cli.render import Format, emit, stdout
 
 if TYPE_CHECKING:
@@ -36,15 +36,6 @@ Examples:
 
 users_app = typer.Typer(help=HELP, no_args_is_help=True)
 
-UsersOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--users",
-        envvar="CRMLENS_USERS",
-        help="The users file (default: beside the warehouse, <warehouse>.users.sqlite).",
-        show_default=False,
-    ),
-]
 StdinOpt = Annotated[
     bool,
     typer.Option(

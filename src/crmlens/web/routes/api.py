@@ -15,10 +15,9 @@ from fastapi.responses import JSONResponse, Response
 
 from crmlens.insights.findings import rank
 from crmlens.insights.registry import REGISTRY
+from crmlens.insights.tabular import envelope, plain, records
 from crmlens.web.access import can_run
 from crmlens.web.deps import CurrentUser, FiltersDep, LangDep, StateDep, current_user
-from crmlens.web.drill import CRITERIA, DrillQuery
-from crmlens.web.export import envelope, plain, records
 from crmlens.web.filters import FILTER_KEYS
 from crmlens.web.respcache import cacheable
 from crmlens.web.schemas import (
@@ -31,7 +30,7 @@ from crmlens.web.schemas import (
     ParamInfo,
     Story,
 )
-from crmlens.web.service import NotFound
+from crmlens.web.service import drill_query
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Error} for code in (400, 401, 403, 404, 500)
@@ -123,9 +122,7 @@ def drill(
     limit: int = 500,
 ) -> DrillRows:
     """Base rows of `table` behind a number (equality on its id columns, a period)."""
-    if table not in CRITERIA:
-        raise NotFound(f"no drill-down into {table!r}")
-    q = DrillQuery.parse(table, request.query_params)
+    q = drill_query(table, request.query_params)
     rows, total = state.service.drill(
         user, q, filters, limit=max(1, min(limit, 10_000))
     )

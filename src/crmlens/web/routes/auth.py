@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from crmlens.web.auth import CSRF_COOKIE, CSRF_FIELD
 from crmlens.web.deps import LangDep, StateDep
+from crmlens.web.i18n import t
 from crmlens.web.service import Forbidden
 
 router = APIRouter(tags=["sign-in"], include_in_schema=False)
@@ -60,6 +61,29 @@ def _form(
     return page
 
 
+def _refused(
+    request: Request,
+    state: StateDep,
+    lang: str,
+    *,
+    next: str,
+    username: str,
+    error: str,
+    status: int,
+) -> Response:
+    """The form again, with the message `error` (a key of the UI catalogue)."""
+    message = t(error, lang)
+    return _form(
+        request, state, lang, next=next, error=message, status=status, username=username
+    )
+
+
+def _check_csrf(request: Request, state: StateDep, token: str) -> None:
+    """Forbidden unless `token` is the CSRF token this browser was given."""
+    if not state.sessions.csrf_ok(request, token):
+        raise Forbidden("the form has expired or did not come from this site (CSRF)")
+
+
 @router.post("/login")
 def login(
     request: Request,
@@ -71,37 +95,17 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     """Check the CSRF token, the rate limit and the password; start a session."""
-    if not state.sessions.csrf_ok(request, csrf_token):
-        raise Forbidden("the form has expired or did not come from this site (CSRF)")
+    _check_csrf(request, state, csrf_token)
     address = request.client.host if request.client else "unknown"
+    sent = {"next": next, "username": username}
     if state.limiter.blocked(address, username):
-        from crmlens.web.i18n import t
-
-        response = _form(
-            request,
-            state,
-            lang,
-            next=next,
-            error=t("too_many", lang),
-            status=429,
-            username=username,
-        )
+        response = _refused(request, state, lang, **sent, error="too_many", status=429)
         response.headers["Retry-After"] = str(int(state.limiter.window))
         return response
     user = state.users.verify(username, password)
     if user is None:
-        from crmlens.web.i18n import t
-
         state.limiter.failed(address, username)
-        return _form(
-            request,
-            state,
-            lang,
-            next=next,
-            error=t("bad_login", lang),
-            status=401,
-            username=username,
-        )
+        return _refused(request, state, lang, **sent, error="bad_login", status=401)
     state.limiter.succeeded(address, username)
     response = RedirectResponse(safe_next(next), status_code=303)
     state.sessions.issue(response, user)
@@ -117,8 +121,7 @@ def logout(
     """End the session (the form carries the CSRF token)."""
     if state.sessions.read(request) is None:
         return RedirectResponse("/login", status_code=303)
-    if not state.sessions.csrf_ok(request, csrf_token):
-        raise Forbidden("the form has expired or did not come from this site (CSRF)")
+    _check_csrf(request, state, csrf_token)
     response = RedirectResponse("/login", status_code=303)
     state.sessions.clear(response)
     return response

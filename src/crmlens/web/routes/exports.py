@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from crmlens.insights.findings import rank
-from crmlens.web.deps import CurrentUser, FiltersDep, LangDep, StateDep, current_user
-from crmlens.web.drill import CRITERIA, MAX_ROWS, DrillQuery
-from crmlens.web.export import to_csv, to_xlsx
-from crmlens.web.service import NotFound
+from crmlens.insights.tabular import csv_file, xlsx_file
+from crmlens.web.deps import ViewDep, current_user
+from crmlens.web.drill import MAX_ROWS
+from crmlens.web.service import drill_query
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 router = APIRouter(
     prefix="/export",
@@ -27,7 +31,19 @@ MEDIA = {
 }
 
 
-def _download(body: bytes, fmt: str, stem: str) -> Response:
+def _download(
+    rows: pa.Table,
+    fmt: str,
+    stem: str,
+    *,
+    lang: str,
+    findings: Sequence[dict[str, Any]] = (),
+) -> Response:
+    """`rows` as the file `stem-DATE.fmt` (XLSX: `findings` on a second sheet)."""
+    if fmt == "csv":
+        body = csv_file(rows)
+    else:
+        body = xlsx_file(rows, sheet=stem, findings=findings, lang=lang)
     name = f"{stem}-{dt.date.today().isoformat()}.{fmt}"
     return Response(
         body,
@@ -37,38 +53,16 @@ def _download(body: bytes, fmt: str, stem: str) -> Response:
 
 
 @router.get("/drill/{table}.{fmt}")
-def export_drill(
-    table: str,
-    fmt: Fmt,
-    user: CurrentUser,
-    request: Request,
-    state: StateDep,
-    lang: LangDep,
-    filters: FiltersDep,
-) -> Response:
+def export_drill(table: str, fmt: Fmt, view: ViewDep) -> Response:
     """The base rows of a drill-down (up to 100,000)."""
-    if table not in CRITERIA:
-        raise NotFound(f"no drill-down into {table!r}")
-    q = DrillQuery.parse(table, request.query_params)
-    rows, _ = state.service.drill(user, q, filters, limit=MAX_ROWS)
-    body = to_csv(rows) if fmt == "csv" else to_xlsx(rows, sheet=table, lang=lang)
-    return _download(body, fmt, table)
+    q = drill_query(table, view.query)
+    rows, _ = view.service.drill(view.user, q, view.filters, limit=MAX_ROWS)
+    return _download(rows, fmt, table, lang=view.lang)
 
 
 @router.get("/{name}.{fmt}")
-def export_analysis(
-    name: str,
-    fmt: Fmt,
-    user: CurrentUser,
-    request: Request,
-    state: StateDep,
-    lang: LangDep,
-    filters: FiltersDep,
-) -> Response:
+def export_analysis(name: str, fmt: Fmt, view: ViewDep) -> Response:
     """Every row of an analysis (with its findings in XLSX)."""
-    outcome = state.service.run(user, name, request.query_params, filters)
-    rows = outcome.result.rows
-    if fmt == "csv":
-        return _download(to_csv(rows), fmt, name)
-    findings = [f.to_dict() for f in rank(outcome.result.findings)]
-    return _download(to_xlsx(rows, sheet=name, findings=findings, lang=lang), fmt, name)
+    result = view.service.run(view.user, name, view.query, view.filters).result
+    findings = [f.to_dict() for f in rank(result.findings)] if fmt == "xlsx" else []
+    return _download(result.rows, fmt, name, lang=view.lang, findings=findings)

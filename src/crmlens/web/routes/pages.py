@@ -3,74 +3,71 @@ loaded by htmx, and drill-downs. Every route needs a session (or a token)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 
 from crmlens.insights.findings import rank
 from crmlens.insights.registry import REGISTRY
-from crmlens.web.access import can_drill, can_run, pages_for
-from crmlens.web.deps import CurrentUser, FiltersDep, LangDep, StateDep, current_user
-from crmlens.web.drill import CRITERIA, DrillQuery
+from crmlens.web.access import can_run, pages_for
+from crmlens.web.deps import View, ViewDep, current_user
 from crmlens.web.filters import FILTER_KEYS, Filters
 from crmlens.web.format import fmt, html_table, short_money
 from crmlens.web.i18n import t
 from crmlens.web.pages import PAGE_SECTIONS, Section, plan_level, sections_for
 from crmlens.web.respcache import cacheable
-from crmlens.web.service import Forbidden, NotFound, Outcome
-from crmlens.web.users import User
+from crmlens.web.service import Forbidden, Outcome, drill_query
 
 router = APIRouter(
     tags=["pages"], include_in_schema=False, dependencies=[Depends(current_user)]
 )
 
 
-def context(
-    request: Request,
-    state: StateDep,
-    user: User,
-    lang: str,
-    filters: Filters,
-    **extra: Any,
-) -> dict[str, Any]:
+def context(view: View, **extra: Any) -> dict[str, Any]:
     """What every page template needs: user, menu, filters, language links, CSRF."""
-    query = dict(request.query_params)
+    path, user = view.request.url.path, view.user
+    query = dict(view.query)
     lang_links = {
-        code: request.url.path + "?" + urlencode({**query, "lang": code})
-        for code in ("ru", "en")
+        code: path + "?" + urlencode({**query, "lang": code}) for code in ("ru", "en")
     }
     return {
         "user": user,
-        "lang": lang,
+        "lang": view.lang,
         "menu": pages_for(user),
-        "filters": filters,
-        "filter_query": filters.query(),
-        "options": state.service.options(user),
-        "csrf": state.sessions.csrf_for(request),
-        "path": request.url.path,
+        "filters": view.filters,
+        "filter_query": view.filters.query(),
+        "options": view.service.options(user),
+        "csrf": view.state.sessions.csrf_for(view.request),
+        "path": path,
         "lang_links": lang_links,
         "scope_text": str(user.scope),
         **extra,
     }
 
 
-def _page(
-    request: Request,
-    state: StateDep,
-    user: User,
-    lang: str,
-    filters: Filters,
-    template: str,
-    **extra: Any,
-) -> Response:
+def _page(view: View, template: str, **extra: Any) -> Response:
+    """`template` as a whole page (menu, filters, language links) showing `extra`."""
     return cacheable(
-        state.templates.TemplateResponse(
-            request, template, context(request, state, user, lang, filters, **extra)
+        view.state.templates.TemplateResponse(
+            view.request, template, context(view, **extra)
         )
     )
+
+
+def _part(view: View, template: str, **values: Any) -> Response:
+    """`template` alone, as a block that htmx loads into a page."""
+    return cacheable(
+        view.state.templates.TemplateResponse(
+            view.request, template, {"lang": view.lang, **values}
+        )
+    )
+
+
+def _html(view: View, template: str, values: dict[str, Any]) -> str:
+    """`template` rendered to text (for the caches of fragments and drill tables)."""
+    return view.state.templates.get_template(template).render(values)
 
 
 def _section_url(section: Section, filters: Filters, lang: str) -> str:
@@ -86,57 +83,28 @@ def _section_url(section: Section, filters: Filters, lang: str) -> str:
 
 
 @router.get("/")
-def overview(
-    user: CurrentUser,
-    request: Request,
-    state: StateDep,
-    lang: LangDep,
-    filters: FiltersDep,
-) -> Response:
+def overview(view: ViewDep) -> Response:
     """Plan lights, the top findings and key numbers with their trend."""
-    query = urlencode({**filters.query(), "lang": lang})
+    query = urlencode({**view.filters.query(), "lang": view.lang})
     blocks = []
-    if can_run(user, "plan"):
+    if can_run(view.user, "plan"):
         blocks.append(("plan_lights", f"/section/lights?{query}"))
     blocks.append(("top_findings", f"/section/story?{query}"))
-    if can_run(user, "customers_factors"):
+    if can_run(view.user, "customers_factors"):
         blocks.append(("key_numbers", f"/section/numbers?{query}"))
-    return _page(
-        request,
-        state,
-        user,
-        lang,
-        filters,
-        "overview.html",
-        page="overview",
-        title=t("overview", lang),
-        blocks=blocks,
-    )
+    title = t("overview", view.lang)
+    return _page(view, "overview.html", page="overview", title=title, blocks=blocks)
 
 
 def _curated(page: str) -> Any:
-    def handler(
-        user: CurrentUser,
-        request: Request,
-        state: StateDep,
-        lang: LangDep,
-        filters: FiltersDep,
-    ) -> Response:
+    def handler(view: ViewDep) -> Response:
+        user = view.user
         sections = sections_for(user, page)
         if not sections or page not in pages_for(user):
             raise Forbidden(f"the role {user.role} cannot open the {page} page")
-        urls = [(s, _section_url(s, filters, lang)) for s in sections]
-        return _page(
-            request,
-            state,
-            user,
-            lang,
-            filters,
-            "page.html",
-            page=page,
-            title=t(page, lang),
-            sections=urls,
-        )
+        urls = [(s, _section_url(s, view.filters, view.lang)) for s in sections]
+        title = t(page, view.lang)
+        return _page(view, "page.html", page=page, title=title, sections=urls)
 
     handler.__name__ = f"page_{page}"
     handler.__doc__ = f"The {page} dashboard."
@@ -148,53 +116,31 @@ for _name in PAGE_SECTIONS:
 
 
 @router.get("/analyses")
-def analyses(
-    user: CurrentUser,
-    request: Request,
-    state: StateDep,
-    lang: LangDep,
-    filters: FiltersDep,
-) -> Response:
+def analyses(view: ViewDep) -> Response:
     """Every registered analysis the role may open, each with its own page."""
     items = [
-        (name, a.summary) for name, a in sorted(REGISTRY.items()) if can_run(user, name)
+        (name, a.summary)
+        for name, a in sorted(REGISTRY.items())
+        if can_run(view.user, name)
     ]
-    return _page(
-        request,
-        state,
-        user,
-        lang,
-        filters,
-        "analyses.html",
-        page="analyses",
-        title=t("analyses", lang),
-        items=items,
-    )
+    title = t("analyses", view.lang)
+    return _page(view, "analyses.html", page="analyses", title=title, items=items)
 
 
 @router.get("/analysis/{name}")
-def analysis_page(
-    name: str,
-    user: CurrentUser,
-    request: Request,
-    state: StateDep,
-    lang: LangDep,
-    filters: FiltersDep,
-) -> Response:
+def analysis_page(name: str, view: ViewDep) -> Response:
     """The generic page of one analysis: its parameters as a form, then its result."""
-    found = state.service.analysis(user, name)
-    specs = state.service.specs(name)
-    state.service.params(
-        user, name, request.query_params, filters
+    found = view.service.analysis(view.user, name)
+    specs = view.service.specs(name)
+    view.service.params(
+        view.user, name, view.query, view.filters
     )  # 400 before the page
-    query = {k: v for k, v in request.query_params.items() if k != "lang"}
-    fragment = f"/fragment/{name}?" + urlencode({**query, "lang": lang, "rows": "500"})
+    query = {k: v for k, v in view.query.items() if k != "lang"}
+    fragment = f"/fragment/{name}?" + urlencode(
+        {**query, "lang": view.lang, "rows": "500"}
+    )
     return _page(
-        request,
-        state,
-        user,
-        lang,
-        filters,
+        view,
         "analysis.html",
         page="analyses",
         title=name,
@@ -208,55 +154,40 @@ def analysis_page(
 
 @router.get("/fragment/{name}")
 def fragment(
-    name: str,
-    user: CurrentUser,
-    request: Request,
-    state: StateDep,
-    lang: LangDep,
-    filters: FiltersDep,
-    rows: int = 30,
-    findings: bool = True,
+    name: str, view: ViewDep, rows: int = 30, findings: bool = True
 ) -> Response:
     """One analysis as an htmx fragment: chart, findings, table, exports.
 
     The rendered fragment is cached with the result (it depends on nothing else than
     the result, the language and the query).
     """
-    outcome = state.service.run(user, name, request.query_params, filters)
-    query = tuple(sorted(request.query_params.items()))
+    outcome = view.service.run(view.user, name, view.query, view.filters)
+    query = tuple(sorted(view.query.items()))
 
     def render() -> str:
-        context = _result_context(
-            state, name, outcome, request.query_params, filters, lang, rows
-        )
+        context = _result_context(view, name, outcome, rows)
         if not findings:
             context["findings"] = []
-        return state.templates.get_template("fragment.html").render(context)
+        return _html(view, "fragment.html", context)
 
-    html, _ = state.service.cache.get_or_compute(
-        (*outcome.key, "html", lang, query), render
+    html, _ = view.service.cache.get_or_compute(
+        (*outcome.key, "html", view.lang, query), render
     )
     return cacheable(HTMLResponse(html))
 
 
 def _result_context(
-    state: StateDep,
-    name: str,
-    outcome: Outcome,
-    query: Mapping[str, str],
-    filters: Filters,
-    lang: str,
-    rows: int,
+    view: View, name: str, outcome: Outcome, rows: int
 ) -> dict[str, Any]:
-    result = outcome.result
-    own = {k: v for k, v in query.items() if k not in ("lang", "rows", "findings")}
+    result, lang = outcome.result, view.lang
+    own = {k: v for k, v in view.query.items() if k not in ("lang", "rows", "findings")}
     export_query = urlencode(own)
     findings = [f.to_dict() for f in rank(result.findings)]
     table = html_table(
         result.rows,
         lang=lang,
         params=result.params,
-        base_query=filters.query(),
+        base_query=view.filters.query(),
         limit=max(1, min(rows, 2000)),
     )
     return {
@@ -265,7 +196,7 @@ def _result_context(
         "title": REGISTRY[name].summary,
         "table": table,
         "findings": findings,
-        "chart": state.service.chart(outcome, lang),
+        "chart": view.service.chart(outcome, lang),
         "export_query": export_query,
         "page_url": f"/analysis/{name}?" + urlencode({**own, "lang": lang}),
         "cached": outcome.cached,
@@ -274,36 +205,20 @@ def _result_context(
 
 
 @router.get("/section/story")
-def story_section(
-    user: CurrentUser,
-    request: Request,
-    state: StateDep,
-    lang: LangDep,
-    filters: FiltersDep,
-) -> Response:
+def story_section(view: ViewDep) -> Response:
     """The story of the user's role and scope: headline and the top items."""
-    told = state.service.story(user, filters, lang=lang, top=7)
+    lang, filters = view.lang, view.filters
+    told = view.service.story(view.user, filters, lang=lang, top=7)
     link_query = urlencode({**filters.query(), "lang": lang})
-    return cacheable(
-        state.templates.TemplateResponse(
-            request,
-            "story.html",
-            {"lang": lang, "story": told, "link_query": link_query},
-        )
-    )
+    return _part(view, "story.html", story=told, link_query=link_query)
 
 
 @router.get("/section/lights")
-def lights_section(
-    user: CurrentUser,
-    request: Request,
-    state: StateDep,
-    lang: LangDep,
-    filters: FiltersDep,
-) -> Response:
+def lights_section(view: ViewDep) -> Response:
     """The plan's traffic lights at the user's level (regions, or managers)."""
-    level = plan_level(user)
-    outcome = state.service.run(user, "plan", {"scope": level}, filters)
+    lang, filters = view.lang, view.filters
+    level = plan_level(view.user)
+    outcome = view.service.run(view.user, "plan", {"scope": level}, filters)
     tiles = [
         {
             "id": r.get("scope_id"),
@@ -320,17 +235,8 @@ def lights_section(
         for r in outcome.result.rows.to_pylist()
         if r.get("target_amount") is not None
     ]
-    return cacheable(
-        state.templates.TemplateResponse(
-            request,
-            "lights.html",
-            {
-                "lang": lang,
-                "tiles": tiles,
-                "period": outcome.result.params.get("period"),
-            },
-        )
-    )
+    period = outcome.result.params.get("period")
+    return _part(view, "lights.html", tiles=tiles, period=period)
 
 
 DRILL_ROWS = 200  # rows a drill-down page shows (the export has them all)
@@ -352,15 +258,11 @@ def sparkline(values: list[Any], width: int = 120, height: int = 28) -> str:
 
 
 @router.get("/section/numbers")
-def numbers_section(
-    user: CurrentUser,
-    request: Request,
-    state: StateDep,
-    lang: LangDep,
-    filters: FiltersDep,
-) -> Response:
+def numbers_section(view: ViewDep) -> Response:
     """Key numbers of the last complete month against the month before."""
-    outcome = state.service.run(user, "customers_factors", {"period": "month"}, filters)
+    lang = view.lang
+    params = {"period": "month"}
+    outcome = view.service.run(view.user, "customers_factors", params, view.filters)
     rows = outcome.result.rows.to_pylist()
     as_of = str(outcome.result.params.get("as_of") or "")
     complete = [r for r in rows if not as_of.startswith(str(r.get("period")))]
@@ -384,48 +286,27 @@ def numbers_section(
         period = (before.get("period"), last.get("period"))
     else:
         period = (None, None)
-    return cacheable(
-        state.templates.TemplateResponse(
-            request, "numbers.html", {"lang": lang, "cards": cards, "period": period}
-        )
-    )
+    return _part(view, "numbers.html", cards=cards, period=period)
 
 
 @router.get("/drill/{table}")
-def drill_page(
-    table: str,
-    user: CurrentUser,
-    request: Request,
-    state: StateDep,
-    lang: LangDep,
-    filters: FiltersDep,
-) -> Response:
+def drill_page(table: str, view: ViewDep) -> Response:
     """The base rows behind a number, in the user's scope."""
-    if table not in CRITERIA:
-        raise NotFound(f"no drill-down into {table!r}")
-    if not can_drill(user, table):
-        raise Forbidden(f"the role {user.role} cannot open the rows of {table}")
-    q = DrillQuery.parse(table, request.query_params)
-    rows, total = state.service.drill(user, q, filters, limit=DRILL_ROWS)
-    key = ("drill-html", q.key(), str(user.scope), filters.key(), lang)
+    lang, service = view.lang, view.service
+    q = drill_query(table, view.query, user=view.user)
+    rows, total = service.drill(view.user, q, view.filters, limit=DRILL_ROWS)
+    key = ("drill-html", q.key(), str(view.user.scope), view.filters.key(), lang)
 
     def render() -> str:
-        view = html_table(
+        shown = html_table(
             rows, lang=lang, params={}, base_query={}, links=False, limit=DRILL_ROWS
         )
-        context = {"table": view, "lang": lang}
-        return state.templates.get_template("_table.html").render(context)
+        return _html(view, "_table.html", {"table": shown, "lang": lang})
 
-    table_html, _ = state.service.cache.get_or_compute(
-        (*key, state.service.version()), render
-    )
-    own = {k: v for k, v in request.query_params.items() if k != "lang"}
+    table_html, _ = service.cache.get_or_compute((*key, service.version()), render)
+    own = {k: v for k, v in view.query.items() if k != "lang"}
     return _page(
-        request,
-        state,
-        user,
-        lang,
-        filters,
+        view,
         "drill.html",
         page="drill",
         title=f"{t('drill', lang)}: {table}",
