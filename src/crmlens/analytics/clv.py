@@ -49,18 +49,16 @@ VALUE_BASES: tuple[ValueBasis, ...] = ("margin", "amount")
 ORDER_COLUMNS = ("account_id", "order_date", "amount")
 #: Exact sums of money (to a millionth): see :func:`clv_summary`.
 MONEY = "decimal(38, 6)"
-SUMMARY_COLUMNS = (
-    "account_id",
+#: The per-client sums of the summary, kept whole in the ``client_summary`` mart.
+_SUMS = (
     "orders_count",
     "first_order_date",
     "last_order_date",
     "revenue_amount",
     "historical_value",
     "frequency",
-    "recency",
-    "T",
-    "monetary_value",
 )
+SUMMARY_COLUMNS = ("account_id", *_SUMS, "recency", "T", "monetary_value")
 
 
 def order_values(orders: ir.Table, *, value_basis: ValueBasis = "margin") -> ir.Table:
@@ -207,7 +205,11 @@ def _mart_transaction_days(
     days: ClientDays, as_of: dt.date, value_basis: ValueBasis
 ) -> ir.Table:
     """:func:`transaction_days` from the ``client_days`` mart (keyed by account_key)."""
-    d = days.until(as_of)
+    return _mart_days(days.until(as_of), value_basis)
+
+
+def _mart_days(d: ir.Table, value_basis: ValueBasis) -> ir.Table:
+    """Rows of the ``client_days`` mart `d` as transaction days valued by `value_basis`."""
     by_amount = value_basis == "amount"
     value = d.transaction_amount if by_amount else d.transaction_value
     return d.select(
@@ -229,41 +231,14 @@ def summary_facts(days: ir.Table) -> ir.Table:
     order of any kind: the row is the client's summary for every ``as_of`` on or after
     it (``T`` is computed from ``as_of``).
     """
-    by_amount = _per_client(
-        days.select(
-            "account_key",
-            "order_date",
-            purchases_count=days.transactions_count,
-            purchase_value=days.transaction_amount.fill_null(0.0),
-            net_value=days.amount,
-            net_amount=days.amount,
-        ),
-        "account_key",
-    ).select("account_key", repeat_amount="repeat_value")
-    by_margin = _per_client(
-        days.select(
-            "account_key",
-            "order_date",
-            purchases_count=days.transactions_count,
-            purchase_value=days.transaction_value.fill_null(0.0),
-            net_value=days.value,
-            net_amount=days.amount,
-        ),
-        "account_key",
+    by_amount = _per_client(_mart_days(days, "amount"), "account_key").select(
+        "account_key", repeat_amount="repeat_value"
     )
+    by_margin = _per_client(_mart_days(days, "margin"), "account_key")
     last = days.group_by("account_key").aggregate(last_order_day=days.order_date.max())
     facts = by_margin.join(by_amount, "account_key").join(last, "account_key")
     return facts.select(
-        "account_key",
-        "orders_count",
-        "first_order_date",
-        "last_order_date",
-        "revenue_amount",
-        "historical_value",
-        "frequency",
-        "repeat_value",
-        "repeat_amount",
-        "last_order_day",
+        "account_key", *_SUMS, "repeat_value", "repeat_amount", "last_order_day"
     ).order_by("account_key")
 
 

@@ -1,9 +1,9 @@
-"""The shared kit of the chart builders: palette, registry, small helpers."""
+"""The shared kit of the chart builders: palette, registry, figures and their traces."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from crmlens.reports.labels import label
@@ -11,7 +11,10 @@ from crmlens.reports.labels import label
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-Builder = Callable[[list[dict[str, Any]], str, dict[str, Any]], "go.Figure | None"]
+#: What a builder gets: the result rows, the language and the result's params.
+Rows = list[dict[str, Any]]
+Params = dict[str, Any]
+Builder = Callable[[Rows, str, Params], "go.Figure | None"]
 
 #: The palette: calm, light colours that print well; lights for plan vs fact.
 BLUE, LIGHT_BLUE, GREY, LIGHT_GREY = "#4c78a8", "#a6c8e8", "#7f7f7f", "#d9d9d9"
@@ -84,23 +87,102 @@ def hbar_height(n: int) -> int:
     return max(280, min(720, 120 + 26 * n))
 
 
+def add_bars(
+    fig: go.Figure,
+    names: Sequence[Any],
+    values: Sequence[Any],
+    *,
+    name: str,
+    colour: Any = None,
+    horizontal: bool = True,
+    **trace: Any,
+) -> None:
+    """Add a bar trace: a bar of `values` per one of `names`, across when `horizontal`.
+
+    `colour` is one colour or one per bar; `trace` are further ``go.Bar`` properties.
+    """
+    import plotly.graph_objects as go
+
+    if colour is not None:
+        trace["marker_color"] = colour
+    if horizontal:
+        fig.add_trace(go.Bar(y=names, x=values, orientation="h", name=name, **trace))
+    else:
+        fig.add_trace(go.Bar(x=names, y=values, name=name, **trace))
+
+
+def add_column_bars(
+    fig: go.Figure,
+    names: Sequence[Any],
+    rows: Rows,
+    columns: Iterable[str],
+    lang: str,
+    *,
+    value: Callable[[Any], Any] = num,
+) -> None:
+    """Add one upright bar trace per column of `rows` (one bar per row), in SERIES colours."""
+    for i, c in enumerate(columns):
+        values = [value(r.get(c)) for r in rows]
+        add_bars(
+            fig,
+            names,
+            values,
+            name=label(c, lang),
+            colour=SERIES[i % len(SERIES)],
+            horizontal=False,
+        )
+
+
+def add_lines(
+    fig: go.Figure,
+    rows: Rows,
+    *,
+    group: str,
+    groups: Iterable[str],
+    order: str,
+    x: Callable[[dict[str, Any]], Any],
+    y: str,
+    name: Callable[[str], str] = str,
+) -> None:
+    """Add a line with markers per one of `groups`, in SERIES colours.
+
+    A group's line is its rows (``str(row[group])`` is the group) sorted by `order`:
+    ``x(row)`` against the `y` column; the line is called ``name(group)``.
+    """
+    import plotly.graph_objects as go
+
+    for i, g in enumerate(groups):
+        part = sorted((r for r in rows if str(r[group]) == g), key=lambda r: r[order])
+        fig.add_trace(
+            go.Scatter(
+                x=[x(r) for r in part],
+                y=[num(r.get(y)) for r in part],
+                mode="lines+markers",
+                name=name(g),
+                line_color=SERIES[i % len(SERIES)],
+            )
+        )
+
+
 def interval_chart(
-    rows: list[dict[str, Any]],
+    rows: Rows,
     lang: str,
     *,
     names: list[str],
     value: str,
-    low: str,
-    high: str,
+    bounds: tuple[str, str],
     title: str,
-    axis: str,
     y_axis: str,
     reference: float = 1.0,
 ) -> go.Figure:
+    """Dots of `value` per row with their interval (`bounds`: low and high columns)."""
     import plotly.graph_objects as go
 
+    low, high = bounds
     vals = [num(r.get(value)) for r in rows]
-    fig = new_figure(lang, title, axis, y_axis, height=hbar_height(len(rows)))
+    fig = new_figure(
+        lang, title, label(value, lang), y_axis, height=hbar_height(len(rows))
+    )
     fig.add_trace(
         go.Scatter(
             y=names,

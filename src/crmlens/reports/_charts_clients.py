@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from crmlens.reports._chart_kit import (
     BLUE,
@@ -13,8 +13,11 @@ from crmlens.reports._chart_kit import (
     MAX_BARS,
     ORANGE,
     RED,
-    SERIES,
     TEAL,
+    Params,
+    Rows,
+    add_bars,
+    add_column_bars,
     chart,
     hbar_height,
     new_figure,
@@ -32,11 +35,7 @@ if TYPE_CHECKING:
 
 
 @chart("customers_rfm")
-def _rfm(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _rfm(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     if "segment" not in rows[0]:
         return None
     seg_col = (
@@ -61,26 +60,22 @@ def _rfm(
         label("segment", lang),
         height=hbar_height(len(segs)),
     )
-    fig.add_trace(
-        go.Bar(
-            y=segs,
-            x=[money[s] for s in segs],
-            orientation="h",
-            marker_color=TEAL,
-            text=[f"{clients[s]}" for s in segs],
-            textposition="outside",
-            name=label("monetary", lang),
-            hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
-        )
+    add_bars(
+        fig,
+        segs,
+        [money[s] for s in segs],
+        name=label("monetary", lang),
+        colour=TEAL,
+        text=[f"{clients[s]}" for s in segs],
+        textposition="outside",
+        hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
     )
     fig.update_yaxes(autorange="reversed")
     return fig
 
 
 @chart("customers_abc", "customers_xyz")
-def _abc(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
+def _abc(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     import plotly.graph_objects as go
 
     if "abc" not in rows[0] or "xyz" not in rows[0]:
@@ -131,9 +126,7 @@ def _abc(
 
 
 @chart("customers_cohorts")
-def _cohorts(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure:
+def _cohorts(rows: Rows, lang: str, params: Params) -> go.Figure:
     import plotly.graph_objects as go
 
     metric = params.get("metric", "clients")
@@ -182,11 +175,7 @@ def _cohorts(
 
 
 @chart("customers_churn")
-def _churn(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _churn(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     clients: dict[str, int] = defaultdict(int)
     stake: dict[str, float] = defaultdict(float)
     for r in rows:
@@ -209,15 +198,15 @@ def _churn(
         label("status", lang),
         label("revenue_at_stake", lang),
     )
-    fig.add_trace(
-        go.Bar(
-            x=[_CHURN.get(s, (s, s))[0 if lang == "ru" else 1] for s in order],
-            y=[stake[s] for s in order],
-            marker_color=[_CHURN_COLOURS.get(s, GREY) for s in order],
-            text=[str(clients[s]) for s in order],
-            textposition="outside",
-            name=label("revenue_at_stake", lang),
-        )
+    add_bars(
+        fig,
+        [_CHURN.get(s, (s, s))[0 if lang == "ru" else 1] for s in order],
+        [stake[s] for s in order],
+        name=label("revenue_at_stake", lang),
+        colour=[_CHURN_COLOURS.get(s, GREY) for s in order],
+        horizontal=False,
+        text=[str(clients[s]) for s in order],
+        textposition="outside",
     )
     return fig
 
@@ -239,9 +228,7 @@ _CHURN_COLOURS = {
 
 
 @chart("customers_factors")
-def _factors(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
+def _factors(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     import plotly.graph_objects as go
 
     parts = [
@@ -269,15 +256,7 @@ def _factors(
         t(lang, "Изменение выручки, ₽", "Revenue change, RUB"),
         barmode="relative",
     )
-    for i, c in enumerate(parts):
-        fig.add_trace(
-            go.Bar(
-                x=x,
-                y=[num(r.get(c)) for r in rows],
-                name=label(c, lang),
-                marker_color=SERIES[i],
-            )
-        )
+    add_column_bars(fig, x, rows, parts, lang)
     fig.add_trace(
         go.Scatter(
             x=x,
@@ -291,11 +270,7 @@ def _factors(
 
 
 @chart("customers_seasonality")
-def _seasonality(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _seasonality(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     seasonal = [r for r in rows if r.get("is_seasonal")]
     if not seasonal:
         return None
@@ -309,23 +284,19 @@ def _seasonality(
         label("peak_month", lang),
         label("clients", lang),
     )
-    fig.add_trace(
-        go.Bar(
-            x=[str(m) for m in months],
-            y=[per.get(m, 0) for m in months],
-            marker_color=TEAL,
-            name=label("clients", lang),
-        )
+    add_bars(
+        fig,
+        [str(m) for m in months],
+        [per.get(m, 0) for m in months],
+        name=label("clients", lang),
+        colour=TEAL,
+        horizontal=False,
     )
     return fig
 
 
 @chart("customers_clv")
-def _clv(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _clv(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     if "expected_value" not in rows[0]:
         return None
     top = sorted(rows, key=lambda r: -(num(r.get("expected_value")) or 0.0))[:MAX_BARS]
@@ -342,34 +313,15 @@ def _clv(
         barmode="group",
         height=hbar_height(len(top) * 2),
     )
-    fig.add_trace(
-        go.Bar(
-            y=names,
-            x=[num(r.get("historical_value")) for r in top],
-            orientation="h",
-            name=label("historical_value", lang),
-            marker_color=LIGHT_GREY,
-        )
-    )
-    fig.add_trace(
-        go.Bar(
-            y=names,
-            x=[num(r.get("expected_value")) for r in top],
-            orientation="h",
-            name=label("expected_value", lang),
-            marker_color=BLUE,
-        )
-    )
+    for column, colour in (("historical_value", LIGHT_GREY), ("expected_value", BLUE)):
+        values = [num(r.get(column)) for r in top]
+        add_bars(fig, names, values, name=label(column, lang), colour=colour)
     fig.update_yaxes(autorange="reversed")
     return fig
 
 
 @chart("customers_clusters")
-def _clusters(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _clusters(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     if "clients" not in rows[0]:
         return None
     desc = "description_ru" if lang == "ru" else "description_en"
@@ -381,13 +333,6 @@ def _clusters(
         label("cluster", lang),
         height=hbar_height(len(rows)),
     )
-    fig.add_trace(
-        go.Bar(
-            y=names,
-            x=[r.get("clients") for r in rows],
-            orientation="h",
-            marker_color=TEAL,
-            name=label("clients", lang),
-        )
-    )
+    clients = [r.get("clients") for r in rows]
+    add_bars(fig, names, clients, name=label("clients", lang), colour=TEAL)
     return fig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from crmlens.reports._chart_kit import (
     BLUE,
@@ -12,6 +12,10 @@ from crmlens.reports._chart_kit import (
     LIGHT_GREY,
     MAX_BARS,
     SERIES,
+    Params,
+    Rows,
+    add_bars,
+    add_column_bars,
     chart,
     hbar_height,
     interval_chart,
@@ -31,9 +35,7 @@ if TYPE_CHECKING:
 
 
 @chart("managers_kpis")
-def _kpis(rows: list[dict[str, Any]], lang: str, params: dict[str, Any]) -> go.Figure:
-    import plotly.graph_objects as go
-
+def _kpis(rows: Rows, lang: str, params: Params) -> go.Figure:
     rows = sorted(rows, key=lambda r: -(num(r.get("revenue")) or 0.0))[:MAX_BARS]
     names = [who(r) for r in rows]
     fig = new_figure(
@@ -47,41 +49,39 @@ def _kpis(rows: list[dict[str, Any]], lang: str, params: dict[str, Any]) -> go.F
         t(lang, "Выручка, ₽", "Revenue, RUB"),
         barmode="group",
     )
-    if any(num(r.get("plan_revenue")) for r in rows):
-        fig.add_trace(
-            go.Bar(
-                x=names,
-                y=[num(r.get("plan_revenue")) for r in rows],
-                name=label("plan_revenue", lang),
-                marker_color=LIGHT_GREY,
-            )
+    plan = [num(r.get("plan_revenue")) for r in rows]
+    if any(plan):
+        add_bars(
+            fig,
+            names,
+            plan,
+            name=label("plan_revenue", lang),
+            colour=LIGHT_GREY,
+            horizontal=False,
         )
-    fig.add_trace(
-        go.Bar(
-            x=names,
-            y=[num(r.get("revenue")) for r in rows],
-            name=label("revenue", lang),
-            marker_color=BLUE,
-            text=[f"{(num(r.get('win_rate')) or 0) * 100:.0f}%" for r in rows],
-            textposition="outside",
-            hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
-        )
+    add_bars(
+        fig,
+        names,
+        [num(r.get("revenue")) for r in rows],
+        name=label("revenue", lang),
+        colour=BLUE,
+        horizontal=False,
+        text=[f"{(num(r.get('win_rate')) or 0) * 100:.0f}%" for r in rows],
+        textposition="outside",
+        hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
     )
     return fig
 
 
 @chart("managers_compare")
-def _compare(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure:
+def _compare(rows: Rows, lang: str, params: Params) -> go.Figure:
     rows = sorted(rows, key=lambda r: r.get("rank_adjusted") or 10**6)
     return interval_chart(
         rows,
         lang,
         names=[who(r) for r in rows],
         value="mix_index",
-        low="mix_index_low",
-        high="mix_index_high",
+        bounds=("mix_index_low", "mix_index_high"),
         title=t(
             lang,
             "Честное сравнение: факт к ожидаемому при таком составе клиентов "
@@ -89,15 +89,12 @@ def _compare(
             "Fair comparison: actual vs expected win rate for the manager's mix "
             "(1 = company level), with the interval",
         ),
-        axis=label("mix_index", lang),
         y_axis=label("manager", lang),
     )
 
 
 @chart("managers_checklist")
-def _checklist(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
+def _checklist(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     if "lift" not in rows[0]:
         return None
     rows = sorted(rows, key=lambda r: -(num(r.get("lift")) or 0.0))
@@ -107,8 +104,7 @@ def _checklist(
         lang,
         names=[short(r.get(key), 36) for r in rows],
         value="lift",
-        low="lift_low",
-        high="lift_high",
+        bounds=("lift_low", "lift_high"),
         title=t(
             lang,
             "Пункты чек-листа звонка: во сколько раз чаще выигрывают, "
@@ -116,15 +112,12 @@ def _checklist(
             "Call checklist items: how much more often deals "
             "are won when the item was done",
         ),
-        axis=label("lift", lang),
         y_axis=label(key, lang),
     )
 
 
 @chart("leads_signals")
-def _signals(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
+def _signals(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     ranked = sorted(
         (r for r in rows if (num(r.get("lift")) or 0) > 0),
         key=lambda r: -abs(math.log(num(r.get("lift")) or 1.0)),
@@ -136,24 +129,18 @@ def _signals(
         lang,
         names=[short(f"{r.get('attribute')}: {r.get('value')}", 40) for r in ranked],
         value="lift",
-        low="ci_low",
-        high="ci_high",
+        bounds=("ci_low", "ci_high"),
         title=t(
             lang,
             "Признаки заявок: во сколько раз конверсия выше средней",
             "Lead attributes: conversion relative to the average",
         ),
-        axis=label("lift", lang),
         y_axis=label("attribute", lang),
     )
 
 
 @chart("managers_response")
-def _response(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _response(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     if "median_first_response_hours" not in rows[0]:
         return None
     rows = sorted(rows, key=lambda r: num(r.get("median_first_response_hours")) or 0.0)
@@ -171,35 +158,17 @@ def _response(
         barmode="overlay",
         height=hbar_height(len(rows)),
     )
-    fig.add_trace(
-        go.Bar(
-            y=names,
-            x=[num(r.get("p90_first_response_hours")) for r in rows],
-            orientation="h",
-            name=label("p90_first_response_hours", lang),
-            marker_color=LIGHT_BLUE,
-        )
-    )
-    fig.add_trace(
-        go.Bar(
-            y=names,
-            x=[num(r.get("median_first_response_hours")) for r in rows],
-            orientation="h",
-            name=label("median_first_response_hours", lang),
-            marker_color=BLUE,
-            width=0.4,
-        )
-    )
+    p90, median = "p90_first_response_hours", "median_first_response_hours"
+    values = [num(r.get(p90)) for r in rows]
+    add_bars(fig, names, values, name=label(p90, lang), colour=LIGHT_BLUE)
+    values = [num(r.get(median)) for r in rows]
+    add_bars(fig, names, values, name=label(median, lang), colour=BLUE, width=0.4)
     fig.update_yaxes(autorange="reversed")
     return fig
 
 
 @chart("managers_activity")
-def _activity(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _activity(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     cols = [
         c
         for c in ("calls_per_won_deal", "meetings_per_won_deal", "visits_per_won_deal")
@@ -220,24 +189,12 @@ def _activity(
         t(lang, "На выигранную сделку", "Per won deal"),
         barmode="stack",
     )
-    for i, c in enumerate(cols):
-        fig.add_trace(
-            go.Bar(
-                x=names,
-                y=[num(r.get(c)) for r in rows],
-                name=label(c, lang),
-                marker_color=SERIES[i],
-            )
-        )
+    add_column_bars(fig, names, rows, cols, lang)
     return fig
 
 
 @chart("managers_losses")
-def _losses(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _losses(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     if "lost_reason" not in rows[0]:
         return None
     group = "name" if "name" in rows[0] else next(iter(rows[0]))
@@ -260,24 +217,14 @@ def _losses(
             for r in rows
             if str(r["lost_reason"]) == reason
         }
-        fig.add_trace(
-            go.Bar(
-                y=groups,
-                x=[by.get(g, 0) for g in groups],
-                orientation="h",
-                name=short(reason, 28),
-                marker_color=SERIES[i % len(SERIES)],
-            )
-        )
+        values = [by.get(g, 0) for g in groups]
+        colour = SERIES[i % len(SERIES)]
+        add_bars(fig, groups, values, name=short(reason, 28), colour=colour)
     return fig
 
 
 @chart("managers_credit")
-def _credit(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _credit(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     if "credited_owner" not in rows[0]:
         return None
     other = next(
@@ -296,21 +243,15 @@ def _credit(
         t(lang, "Зачтено, ₽", "Credited, RUB"),
         barmode="group",
     )
-    fig.add_trace(
-        go.Bar(
-            x=names,
-            y=[num(r.get("credited_owner")) for r in rows],
-            name=label("credited_owner", lang),
-            marker_color=LIGHT_GREY,
-        )
-    )
-    if other:
-        fig.add_trace(
-            go.Bar(
-                x=names,
-                y=[num(r.get(other)) for r in rows],
-                name=label(other, lang),
-                marker_color=BLUE,
+    for column, colour in (("credited_owner", LIGHT_GREY), (other, BLUE)):
+        if column:
+            values = [num(r.get(column)) for r in rows]
+            add_bars(
+                fig,
+                names,
+                values,
+                name=label(column, lang),
+                colour=colour,
+                horizontal=False,
             )
-        )
     return fig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from crmlens.reports._chart_kit import (
     BLUE,
@@ -14,7 +14,10 @@ from crmlens.reports._chart_kit import (
     MAX_BARS,
     ORANGE,
     RED,
-    SERIES,
+    Params,
+    Rows,
+    add_bars,
+    add_column_bars,
     chart,
     hbar_height,
     new_figure,
@@ -34,11 +37,7 @@ if TYPE_CHECKING:
 
 
 @chart("campaigns")
-def _campaigns(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _campaigns(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     rows = [r for r in rows if num(r.get("romi")) is not None]
     if not rows:
         return None
@@ -59,16 +58,14 @@ def _campaigns(
         label("campaign_id", lang),
         height=hbar_height(len(rows)),
     )
-    fig.add_trace(
-        go.Bar(
-            y=names,
-            x=romi,
-            orientation="h",
-            name="ROMI",
-            marker_color=["#54a24b" if v >= 0 else RED for v in romi],
-            text=[f"{v * 100:.0f}%" for v in romi],
-            textposition="outside",
-        )
+    add_bars(
+        fig,
+        names,
+        romi,
+        name="ROMI",
+        colour=["#54a24b" if v >= 0 else RED for v in romi],
+        text=[f"{v * 100:.0f}%" for v in romi],
+        textposition="outside",
     )
     fig.add_vline(x=0, line_color=GREY)
     fig.update_xaxes(tickformat=".0%")
@@ -77,11 +74,7 @@ def _campaigns(
 
 
 @chart("leads_sources")
-def _sources(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _sources(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     key = next(
         (c for c in ("source", "channel", "campaign_id", "campaign") if c in rows[0]),
         None,
@@ -102,16 +95,14 @@ def _sources(
         label(key, lang),
         height=hbar_height(len(rows)),
     )
-    fig.add_trace(
-        go.Bar(
-            y=[short(r.get(key), 36) for r in rows],
-            x=[num(r.get("lead_to_won_rate")) for r in rows],
-            orientation="h",
-            marker_color=BLUE,
-            text=[str(r.get("leads")) for r in rows],
-            textposition="outside",
-            name=label("lead_to_won_rate", lang),
-        )
+    add_bars(
+        fig,
+        [short(r.get(key), 36) for r in rows],
+        [num(r.get("lead_to_won_rate")) for r in rows],
+        name=label("lead_to_won_rate", lang),
+        colour=BLUE,
+        text=[str(r.get("leads")) for r in rows],
+        textposition="outside",
     )
     fig.update_xaxes(tickformat=".0%")
     fig.update_yaxes(autorange="reversed")
@@ -122,11 +113,7 @@ def _sources(
 
 
 @chart("quality")
-def _quality(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _quality(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     if "score" in rows[0]:
         key = "manager_id" if "manager_id" in rows[0] else next(iter(rows[0]))
         rows = sorted(rows, key=lambda r: num(r.get("score")) or 0.0)
@@ -158,23 +145,21 @@ def _quality(
     fig = new_figure(
         lang, title, label("score", lang), axis, height=hbar_height(len(names))
     )
-    fig.add_trace(
-        go.Bar(
-            y=names,
-            x=scores,
-            orientation="h",
-            name=label("score", lang),
-            marker_color=[
-                LIGHTS["green"]
-                if (s or 0) >= 95
-                else LIGHTS["yellow"]
-                if (s or 0) >= 85
-                else LIGHTS["red"]
-                for s in scores
-            ],
-            text=[f"{s:.1f}" if s is not None else "" for s in scores],
-            textposition="inside",
-        )
+    add_bars(
+        fig,
+        names,
+        scores,
+        name=label("score", lang),
+        colour=[
+            LIGHTS["green"]
+            if (s or 0) >= 95
+            else LIGHTS["yellow"]
+            if (s or 0) >= 85
+            else LIGHTS["red"]
+            for s in scores
+        ],
+        text=[f"{s:.1f}" if s is not None else "" for s in scores],
+        textposition="inside",
     )
     fig.update_xaxes(range=[0, 100])
     return fig
@@ -184,11 +169,7 @@ def _quality(
 
 
 @chart("daily_activity")
-def _daily_activity(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _daily_activity(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     cols = [
         c
         for c in ("calls", "meetings", "visits", "emails", "tasks_done")
@@ -205,24 +186,12 @@ def _daily_activity(
         label("activities", lang),
         barmode="stack",
     )
-    for i, c in enumerate(cols):
-        fig.add_trace(
-            go.Bar(
-                x=names,
-                y=[r.get(c) or 0 for r in rows],
-                name=label(c, lang),
-                marker_color=SERIES[i % len(SERIES)],
-            )
-        )
+    add_column_bars(fig, names, rows, cols, lang, value=lambda v: v or 0)
     return fig
 
 
 @chart("daily_leads")
-def _daily_leads(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure:
-    import plotly.graph_objects as go
-
+def _daily_leads(rows: Rows, lang: str, params: Params) -> go.Figure:
     groups = ("in_sla", "late", "unanswered")
     per: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(groups, 0))
     for r in rows:
@@ -249,25 +218,14 @@ def _daily_leads(
         height=hbar_height(len(sources)),
     )
     for g in groups:
-        fig.add_trace(
-            go.Bar(
-                y=sources,
-                x=[per[s][g] for s in sources],
-                orientation="h",
-                name=names[g],
-                marker_color=colours[g],
-            )
-        )
+        values = [per[s][g] for s in sources]
+        add_bars(fig, sources, values, name=names[g], colour=colours[g])
     fig.update_yaxes(autorange="reversed")
     return fig
 
 
 @chart("daily_overdue")
-def _overdue(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure:
-    import plotly.graph_objects as go
-
+def _overdue(rows: Rows, lang: str, params: Params) -> go.Figure:
     buckets = [(1, "1"), (3, "2–3"), (7, "4–7"), (30, "8–30"), (10**9, ">30")]
     per: dict[str, dict[str, int]] = defaultdict(lambda: {b: 0 for _, b in buckets})
     for r in rows:
@@ -289,23 +247,14 @@ def _overdue(
     )
     scale = ["#ffe08a", "#f9c57a", ORANGE, LIGHT_RED, RED]
     for (_, b), colour in zip(buckets, scale, strict=True):
-        fig.add_trace(
-            go.Bar(
-                y=names,
-                x=[per[n][b] for n in names],
-                orientation="h",
-                name=t(lang, f"{b} дн.", f"{b} d"),
-                marker_color=colour,
-            )
-        )
+        values = [per[n][b] for n in names]
+        add_bars(fig, names, values, name=t(lang, f"{b} дн.", f"{b} d"), colour=colour)
     fig.update_yaxes(autorange="reversed")
     return fig
 
 
 @chart("tables")
-def _tables(rows: list[dict[str, Any]], lang: str, params: dict[str, Any]) -> go.Figure:
-    import plotly.graph_objects as go
-
+def _tables(rows: Rows, lang: str, params: Params) -> go.Figure:
     fig = new_figure(
         lang,
         t(lang, "Строк в таблицах", "Rows per table"),
@@ -313,14 +262,12 @@ def _tables(rows: list[dict[str, Any]], lang: str, params: dict[str, Any]) -> go
         label("table_name", lang),
         height=hbar_height(len(rows)),
     )
-    fig.add_trace(
-        go.Bar(
-            y=[r["table_name"] for r in rows],
-            x=[r["row_count"] for r in rows],
-            orientation="h",
-            marker_color=LIGHT_BLUE,
-            name=label("row_count", lang),
-        )
+    add_bars(
+        fig,
+        [r["table_name"] for r in rows],
+        [r["row_count"] for r in rows],
+        name=label("row_count", lang),
+        colour=LIGHT_BLUE,
     )
     fig.update_xaxes(type="log")
     return fig

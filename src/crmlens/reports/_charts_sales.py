@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from crmlens.reports._chart_kit import (
     BLUE,
@@ -14,7 +14,10 @@ from crmlens.reports._chart_kit import (
     LIGHTS,
     MAX_BARS,
     ORANGE,
-    SERIES,
+    Params,
+    Rows,
+    add_bars,
+    add_lines,
     chart,
     hbar_height,
     new_figure,
@@ -32,11 +35,7 @@ if TYPE_CHECKING:
 
 
 @chart("funnel")
-def _funnel(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _funnel(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     if "pipeline_velocity" in rows[0]:
         return _velocity(rows, lang)
     group = next((c for c in rows[0] if c not in _FUNNEL_COLUMNS), None)
@@ -71,27 +70,18 @@ def _funnel(
         barmode="stack",
         height=hbar_height(len(stages)),
     )
-    fig.add_trace(
-        go.Bar(
-            y=stages,
-            x=reached,
-            orientation="h",
-            marker_color=BLUE,
-            name=t(lang, "Дошли", "Reached"),
-            text=[f"{c * 100:.0f}%" if c is not None else "" for c in conv],
-            textposition="inside",
-            hovertemplate="%{y}: %{x}<extra></extra>",
-        )
+    add_bars(
+        fig,
+        stages,
+        reached,
+        name=t(lang, "Дошли", "Reached"),
+        colour=BLUE,
+        text=[f"{c * 100:.0f}%" if c is not None else "" for c in conv],
+        textposition="inside",
+        hovertemplate="%{y}: %{x}<extra></extra>",
     )
-    fig.add_trace(
-        go.Bar(
-            y=stages,
-            x=dropped,
-            orientation="h",
-            marker_color=LIGHT_RED,
-            name=t(lang, "Отсеялись до следующего", "Dropped before the next"),
-        )
-    )
+    dropped_name = t(lang, "Отсеялись до следующего", "Dropped before the next")
+    add_bars(fig, stages, dropped, name=dropped_name, colour=LIGHT_RED)
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -110,9 +100,7 @@ _FUNNEL_COLUMNS = {
 }
 
 
-def _funnel_groups(rows: list[dict[str, Any]], group: str, lang: str) -> go.Figure:
-    import plotly.graph_objects as go
-
+def _funnel_groups(rows: Rows, group: str, lang: str) -> go.Figure:
     totals: dict[str, int] = defaultdict(int)
     for r in rows:
         if r.get("position") == 0:
@@ -131,55 +119,40 @@ def _funnel_groups(rows: list[dict[str, Any]], group: str, lang: str) -> go.Figu
         t(lang, "Этап", "Stage"),
         label("conversion_from_start", lang),
     )
-    for i, g in enumerate(top):
-        part = sorted(
-            (r for r in rows if str(r[group]) == g and r["position"] > 0),
-            key=lambda r: r["position"],
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=[short(r["stage"], 24) for r in part],
-                y=[num(r.get("conversion_from_start")) for r in part],
-                mode="lines+markers",
-                name=g,
-                line_color=SERIES[i % len(SERIES)],
-            )
-        )
+    add_lines(
+        fig,
+        [r for r in rows if r["position"] > 0],
+        group=group,
+        groups=top,
+        order="position",
+        x=lambda r: short(r["stage"], 24),
+        y="conversion_from_start",
+    )
     fig.update_yaxes(tickformat=".0%")
     return fig
 
 
-def _velocity(rows: list[dict[str, Any]], lang: str) -> go.Figure:
-    import plotly.graph_objects as go
-
+def _velocity(rows: Rows, lang: str) -> go.Figure:
     fig = new_figure(
         lang,
         t(lang, "Скорость воронки по месяцам", "Pipeline velocity by month"),
         label("month", lang),
         label("pipeline_velocity", lang),
     )
-    for i, p in enumerate(sorted({str(r["pipeline_id"]) for r in rows})):
-        part = sorted(
-            (r for r in rows if str(r["pipeline_id"]) == p), key=lambda r: r["month"]
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=[r["month"] for r in part],
-                y=[num(r["pipeline_velocity"]) for r in part],
-                mode="lines+markers",
-                name=p,
-                line_color=SERIES[i % len(SERIES)],
-            )
-        )
+    add_lines(
+        fig,
+        rows,
+        group="pipeline_id",
+        groups=sorted({str(r["pipeline_id"]) for r in rows}),
+        order="month",
+        x=lambda r: r["month"],
+        y="pipeline_velocity",
+    )
     return fig
 
 
 @chart("journeys")
-def _journeys(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
-    import plotly.graph_objects as go
-
+def _journeys(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     if "variant" not in rows[0]:
         return None
     top = sorted(rows, key=lambda r: -(r.get("deals") or 0))[:MAX_BARS]
@@ -195,24 +168,22 @@ def _journeys(
         label("variant", lang),
         height=hbar_height(len(top)),
     )
-    fig.add_trace(
-        go.Bar(
-            y=[short(r["variant"], 60) for r in top],
-            x=[r.get("deals") for r in top],
-            orientation="h",
-            marker={
-                "color": colours,
-                "colorscale": [[0, LIGHT_RED], [1, "#54a24b"]],
-                "cmin": 0,
-                "cmax": 1,
-                "colorbar": {
-                    "title": {"text": label("win_rate", lang)},
-                    "tickformat": ".0%",
-                },
+    add_bars(
+        fig,
+        [short(r["variant"], 60) for r in top],
+        [r.get("deals") for r in top],
+        name=label("deals", lang),
+        marker={
+            "color": colours,
+            "colorscale": [[0, LIGHT_RED], [1, "#54a24b"]],
+            "cmin": 0,
+            "cmax": 1,
+            "colorbar": {
+                "title": {"text": label("win_rate", lang)},
+                "tickformat": ".0%",
             },
-            hovertext=[str(r["variant"]) for r in top],
-            name=label("deals", lang),
-        )
+        },
+        hovertext=[str(r["variant"]) for r in top],
     )
     fig.update_yaxes(autorange="reversed")
     return fig
@@ -222,9 +193,7 @@ def _journeys(
 
 
 @chart("plan")
-def _plan(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure | None:
+def _plan(rows: Rows, lang: str, params: Params) -> go.Figure | None:
     import plotly.graph_objects as go
 
     rows = [r for r in rows if num(r.get("target_amount")) is not None]
@@ -245,37 +214,33 @@ def _plan(
         height=hbar_height(len(rows) * 2),
     )
     fc = [num(r.get("forecast_amount")) or 0.0 for r in rows]
-    fig.add_trace(
-        go.Bar(
-            y=names,
-            x=fc,
-            orientation="h",
-            name=label("forecast_amount", lang),
-            marker_color=[LIGHTS.get(str(r.get("light")), LIGHT_GREY) for r in rows],
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "color": GREY,
-                "array": [
-                    max((num(r.get("forecast_p90")) or f) - f, 0)
-                    for r, f in zip(rows, fc, strict=True)
-                ],
-                "arrayminus": [
-                    max(f - (num(r.get("forecast_p10")) or f), 0)
-                    for r, f in zip(rows, fc, strict=True)
-                ],
-            },
-        )
+    add_bars(
+        fig,
+        names,
+        fc,
+        name=label("forecast_amount", lang),
+        colour=[LIGHTS.get(str(r.get("light")), LIGHT_GREY) for r in rows],
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "color": GREY,
+            "array": [
+                max((num(r.get("forecast_p90")) or f) - f, 0)
+                for r, f in zip(rows, fc, strict=True)
+            ],
+            "arrayminus": [
+                max(f - (num(r.get("forecast_p10")) or f), 0)
+                for r, f in zip(rows, fc, strict=True)
+            ],
+        },
     )
-    fig.add_trace(
-        go.Bar(
-            y=names,
-            x=[num(r.get("fact_amount")) or 0.0 for r in rows],
-            orientation="h",
-            name=label("fact_amount", lang),
-            marker_color=BLUE,
-            width=0.35,
-        )
+    add_bars(
+        fig,
+        names,
+        [num(r.get("fact_amount")) or 0.0 for r in rows],
+        name=label("fact_amount", lang),
+        colour=BLUE,
+        width=0.35,
     )
     fig.add_trace(
         go.Scatter(
@@ -296,11 +261,7 @@ def _plan(
 
 
 @chart("forecast")
-def _forecast(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure:
-    import plotly.graph_objects as go
-
+def _forecast(rows: Rows, lang: str, params: Params) -> go.Figure:
     totals: dict[str, float] = defaultdict(float)
     for r in rows:
         totals[str(r["level_id"])] += num(r.get("forecast_amount")) or 0.0
@@ -311,29 +272,22 @@ def _forecast(
         label("period", lang),
         t(lang, "Прогноз, ₽", "Forecast, RUB"),
     )
-    for i, level in enumerate(top):
-        part = sorted(
-            (r for r in rows if str(r["level_id"]) == level), key=lambda r: r["period"]
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=[r["period"] for r in part],
-                y=[num(r["forecast_amount"]) for r in part],
-                mode="lines+markers",
-                name=short(level, 24),
-                line_color=SERIES[i % len(SERIES)],
-            )
-        )
+    add_lines(
+        fig,
+        rows,
+        group="level_id",
+        groups=top,
+        order="period",
+        x=lambda r: r["period"],
+        y="forecast_amount",
+        name=lambda level: short(level, 24),
+    )
     fig.update_xaxes(type="category")
     return fig
 
 
 @chart("warnings")
-def _warnings(
-    rows: list[dict[str, Any]], lang: str, params: dict[str, Any]
-) -> go.Figure:
-    import plotly.graph_objects as go
-
+def _warnings(rows: Rows, lang: str, params: Params) -> go.Figure:
     impact: dict[str, float] = defaultdict(float)
     count: dict[str, int] = defaultdict(int)
     for r in rows:
@@ -351,16 +305,14 @@ def _warnings(
         label("kind", lang),
         height=hbar_height(len(kinds)),
     )
-    fig.add_trace(
-        go.Bar(
-            y=[_WARNING_KINDS.get(k, (k, k))[0 if lang == "ru" else 1] for k in kinds],
-            x=[impact[k] for k in kinds],
-            orientation="h",
-            marker_color=ORANGE,
-            text=[str(count[k]) for k in kinds],
-            textposition="outside",
-            name=label("impact", lang),
-        )
+    add_bars(
+        fig,
+        [_WARNING_KINDS.get(k, (k, k))[0 if lang == "ru" else 1] for k in kinds],
+        [impact[k] for k in kinds],
+        name=label("impact", lang),
+        colour=ORANGE,
+        text=[str(count[k]) for k in kinds],
+        textposition="outside",
     )
     fig.update_yaxes(autorange="reversed")
     return fig

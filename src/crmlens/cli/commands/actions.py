@@ -118,9 +118,9 @@ def actions_command(
     import crmlens
     from crmlens.cli.progress import progress_bar
     from crmlens.errors import InputError
+    from crmlens.insights.i18n import check_lang
 
-    if lang not in ("ru", "en"):
-        raise InputError(f"unknown language {lang!r}", reason="use ru or en")
+    check_lang(lang)
     if review and capacity_report:
         raise InputError("--review and --capacity-report", reason="choose one")
     if fmt == ActionsFormat.xlsx and (review or capacity_report):

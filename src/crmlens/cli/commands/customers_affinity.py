@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from functools import partial
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from crmlens.cli.options import AsOfOpt, FormatOpt, LangOpt, WarehouseOpt
+from crmlens.cli.commands._analysis import Run, analysis_command
 from crmlens.cli.render import Format
+
+if TYPE_CHECKING:
+    from crmlens.insights.registry import AnalysisResult
 
 HELP = """Product affinity: what clients like this one buy that this one does not yet.
 
@@ -40,9 +44,8 @@ def register(app: typer.Typer) -> None:
     customers_app.command("affinity", help=HELP)(affinity_command)
 
 
+@analysis_command("customers_affinity")
 def affinity_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     level: Annotated[
         str, typer.Option("--level", help="product or category.")
     ] = "product",
@@ -60,22 +63,25 @@ def affinity_command(
     account: Annotated[
         str | None, typer.Option("--account", help="Recommendations of one client.")
     ] = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
-) -> None:
+) -> Run:
     """Print rules (or recommendations, or the backtest) with the backtest and findings."""
-    import crmlens
-    from crmlens.cli.render import emit, print_findings, print_table, records
-    from crmlens.errors import InputError
-    from crmlens.insights.findings import rank
-    from crmlens.insights.registry import run
+    params = {"level": level, "show": show, "k": k, "test_days": test_days,
+              "min_pair_clients": min_pair, "account": account}  # fmt: skip
+    return Run(params, show=partial(_print, level=level, show=show))
 
-    if lang not in ("ru", "en"):
-        raise InputError(f"unknown language {lang!r}", reason="use ru or en")
-    wh = crmlens.open(warehouse)
-    result = run("customers_affinity", wh, as_of=as_of, level=level, show=show, k=k,
-                 test_days=test_days, min_pair_clients=min_pair, account=account)  # fmt: skip
-    findings = [f.to_dict() for f in rank(result.findings)]
+
+def _print(
+    result: AnalysisResult,
+    findings: list[dict[str, Any]],
+    fmt: Format,
+    lang: str,
+    *,
+    level: str,
+    show: str,
+) -> None:
+    """The rules (or recommendations) and the backtest; JSON/CSV with the backtest."""
+    from crmlens.cli.render import emit, print_findings, print_table, records
+
     params: dict[str, Any] = dict(result.params)
     backtest = params.pop("backtest")
     if fmt == Format.table and show != "backtest":

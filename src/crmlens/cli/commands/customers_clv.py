@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from crmlens.cli.options import AsOfOpt, FormatOpt, LangOpt, WarehouseOpt
-from crmlens.cli.render import Format
+from crmlens.cli.commands._analysis import Run, analysis_command
 
 HELP = """Client lifetime value: what each client has brought so far and will bring.
 
@@ -56,29 +55,15 @@ def register(app: typer.Typer) -> None:
     customers_app.command("clv", help=HELP)(clv_command)
 
 
+@analysis_command("customers_clv")
 def clv_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     horizon: HorizonOpt = 12,
     fit_report: FitReportOpt = False,
     holdout: HoldoutOpt = None,
     value: BasisOpt = "margin",
     discount: DiscountOpt = 0.0,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
-) -> None:
+) -> Run:
     """Print CLV per client (or the fit report) with findings."""
-    from crmlens.cli.commands._analysis import run_and_emit
-
-    name = "customers_clv_fit" if fit_report else "customers_clv"
-    run_and_emit(
-        name,
-        warehouse=warehouse,
-        fmt=fmt,
-        lang=lang,
-        as_of=as_of,
-        horizon=horizon,
-        value_basis=value,
-        discount_rate=discount,
-        holdout=holdout,
-    )
+    params = {"horizon": horizon, "value_basis": value, "discount_rate": discount,
+              "holdout": holdout}  # fmt: skip
+    return Run(params, analysis="customers_clv_fit" if fit_report else None)

@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from crmlens.cli.options import AsOfOpt, FormatOpt, LangOpt, WarehouseOpt
-from crmlens.cli.render import Format
+from crmlens.cli.commands._analysis import analysis_command
 
 daily_app = typer.Typer(
     help="The day in the CRM: each manager's activity, new leads and their first "
@@ -28,16 +27,9 @@ def register(app: typer.Typer) -> None:
     "managers with no client contact on a working day are named.\n\n"
     "Example: crmlens daily activity --as-of 2025-12-12",
 )
-def activity_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
-) -> None:
+@analysis_command("daily_activity")
+def activity_command() -> None:
     """Print the day's activity per manager."""
-    from crmlens.cli.commands._analysis import run_and_emit
-
-    run_and_emit("daily_activity", warehouse=warehouse, fmt=fmt, lang=lang, as_of=as_of)
 
 
 @daily_app.command(
@@ -45,21 +37,13 @@ def activity_command(
     help="Leads created on the day with their first answer: in time, late or still "
     "waiting.\n\nExample: crmlens daily leads --sla 30m --format json",
 )
+@analysis_command("daily_leads")
 def leads_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     sla: Annotated[
         str, typer.Option("--sla", help="Answer within: 1h, 30m, 2.5h, 1d.")
     ] = "1h",
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
 ) -> None:
     """Print the day's leads and their first answers."""
-    from crmlens.cli.commands._analysis import run_and_emit
-
-    run_and_emit(
-        "daily_leads", warehouse=warehouse, fmt=fmt, lang=lang, as_of=as_of, sla=sla
-    )
 
 
 @daily_app.command(
@@ -67,13 +51,6 @@ def leads_command(
     help="Tasks due by the end of the day and not done, most overdue first.\n\n"
     "Example: crmlens daily overdue --format csv > overdue.csv",
 )
-def overdue_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
-) -> None:
+@analysis_command("daily_overdue")
+def overdue_command() -> None:
     """Print the overdue tasks."""
-    from crmlens.cli.commands._analysis import run_and_emit
-
-    run_and_emit("daily_overdue", warehouse=warehouse, fmt=fmt, lang=lang, as_of=as_of)

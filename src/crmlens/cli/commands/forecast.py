@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from crmlens.cli.options import AsOfOpt, FormatOpt, LangOpt, WarehouseOpt
-from crmlens.cli.render import Format
+from crmlens.cli.commands._analysis import analysis_command
 
 HELP = """Expected revenue per future month (the months after --as-of's month; the
 running month is what crmlens plan forecasts) from each client's level, trend and
@@ -31,9 +30,8 @@ def register(app: typer.Typer) -> None:
     app.command("forecast", help=HELP)(forecast_command)
 
 
+@analysis_command("forecast")
 def forecast_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     horizon: Annotated[int, typer.Option(help="Months ahead.")] = 3,
     level: Annotated[
         str, typer.Option(help="client, manager, team, region or company.")
@@ -42,20 +40,5 @@ def forecast_command(
         bool, typer.Option("--targets", help="Propose next month's targets.")
     ] = False,
     stretch: Annotated[float, typer.Option(help="Stretch of proposed targets.")] = 1.1,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
 ) -> None:
     """Print the forecast (or proposed targets) with findings."""
-    from crmlens.cli.commands._analysis import run_and_emit
-
-    run_and_emit(
-        "forecast",
-        warehouse=warehouse,
-        fmt=fmt,
-        lang=lang,
-        as_of=as_of,
-        horizon=horizon,
-        level=level,
-        targets=targets,
-        stretch=stretch,
-    )

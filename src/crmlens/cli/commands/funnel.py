@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from crmlens.cli.options import AsOfOpt, FormatOpt, LangOpt, WarehouseOpt
-from crmlens.cli.render import Format
+from crmlens.cli.commands._analysis import Run, analysis_command
+from crmlens.cli.options import AsOfOpt
 
 HELP = """The sales funnel: one row per stage (and group) with deals reached (a deal
 that skipped a stage passed it), conversion to the next stage and from the start,
@@ -44,8 +44,8 @@ def register(app: typer.Typer) -> None:
     app.command("funnel", help=HELP)(funnel_command)
 
 
+@analysis_command("funnel")
 def funnel_command(
-    warehouse: WarehouseOpt = None,
     pipeline: Annotated[
         str | None, typer.Option("--pipeline", help="Only this pipeline_id.")
     ] = None,
@@ -56,7 +56,7 @@ def funnel_command(
     date_to: Annotated[
         str | None, typer.Option("--to", help="Deals (leads) created up to this day.")
     ] = None,
-    as_of: AsOfOpt = None,
+    as_of: AsOfOpt = None,  # declared for its place in --help
     velocity: Annotated[
         bool,
         typer.Option(
@@ -65,22 +65,8 @@ def funnel_command(
             "amount / median cycle days.",
         ),
     ] = False,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
-) -> None:
+) -> Run:
     """Print the funnel (or velocity) with findings."""
-    from crmlens.cli.commands._analysis import run_and_emit
-
-    run_and_emit(
-        "funnel",
-        warehouse=warehouse,
-        fmt=fmt,
-        lang=lang,
-        title="velocity" if velocity else "funnel",
-        as_of=as_of,
-        pipeline=pipeline,
-        by=by,
-        start=date_from,
-        end=date_to,
-        velocity=velocity,
-    )
+    params = {"pipeline": pipeline, "by": by, "start": date_from, "end": date_to,
+              "velocity": velocity}  # fmt: skip
+    return Run(params, title="velocity" if velocity else "funnel")

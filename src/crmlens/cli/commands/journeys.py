@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from crmlens.cli.options import AsOfOpt, FormatOpt, LangOpt, WarehouseOpt
-from crmlens.cli.render import Format
+from crmlens.cli.commands._analysis import analysis_command
+from crmlens.cli.options import AsOfOpt
 
 HELP = """Real journeys of deals (stage entries plus calls, meetings, visits, e-mails
 and tasks) against the pipeline as designed: the most common variants (sequence,
@@ -34,8 +34,8 @@ def register(app: typer.Typer) -> None:
     app.command("journeys", help=HELP)(journeys_command)
 
 
+@analysis_command("journeys")
 def journeys_command(
-    warehouse: WarehouseOpt = None,
     events: Annotated[
         str, typer.Option("--events", help="stages, activities or both.")
     ] = "both",
@@ -50,22 +50,6 @@ def journeys_command(
     out: Annotated[
         str | None, typer.Option("--out", help="File to export to (journeys.<kind>).")
     ] = None,
-    as_of: AsOfOpt = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
+    as_of: AsOfOpt = None,  # declared for its place in --help
 ) -> None:
     """Print variants (or the graph, deals, steps) with findings."""
-    from crmlens.cli.commands._analysis import run_and_emit
-
-    run_and_emit(
-        "journeys",
-        warehouse=warehouse,
-        fmt=fmt,
-        lang=lang,
-        as_of=as_of,
-        events=events,
-        top=top,
-        show=show,
-        export=export,
-        out=out,
-    )

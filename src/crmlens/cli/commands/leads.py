@@ -6,9 +6,7 @@ from typing import Annotated
 
 import typer
 
-from crmlens.cli.commands._analysis import run_and_emit
-from crmlens.cli.options import AsOfOpt, FormatOpt, LangOpt, WarehouseOpt
-from crmlens.cli.render import Format
+from crmlens.cli.commands._analysis import Run, analysis_command
 
 leads_app = typer.Typer(
     help="Lead analytics: which attributes matter, what each source brings, A/B/C "
@@ -34,26 +32,15 @@ def register(app: typer.Typer) -> None:
     help="Conversion by value of every lead attribute: lift, information value, n, "
     "95 % interval; explicit vs implicit.\n\nExample: crmlens leads signals -w crm.duckdb",
 )
+@analysis_command("leads_signals")
 def signals_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     min_leads: Annotated[
         int, typer.Option(help="Pool rarer values into (other).")
     ] = 20,
     exclude: ExcludeOpt = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
-) -> None:
+) -> Run:
     """Print lead signals."""
-    run_and_emit(
-        "leads_signals",
-        warehouse=warehouse,
-        fmt=fmt,
-        lang=lang,
-        as_of=as_of,
-        min_leads=min_leads,
-        exclude=tuple(exclude or ()),
-    )
+    return Run({"min_leads": min_leads, "exclude": tuple(exclude or ())})
 
 
 @leads_app.command(
@@ -62,23 +49,17 @@ def signals_command(
     "days to first deal, revenue, cost, CPL, CAC, ROMI.\n\n"
     "Example: crmlens leads sources --by channel",
 )
+@analysis_command("leads_sources")
 def sources_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     by: Annotated[
         str, typer.Option(help="channel, source, campaign or month.")
     ] = "source",
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
 ) -> None:
     """Print source economics."""
     if by not in ("channel", "source", "campaign", "month"):
         raise typer.BadParameter(
             "use channel, source, campaign or month", param_hint="--by"
         )
-    run_and_emit(
-        "leads_sources", warehouse=warehouse, fmt=fmt, lang=lang, as_of=as_of, by=by
-    )
 
 
 @leads_app.command(
@@ -92,9 +73,8 @@ def sources_command(
     "  crmlens leads score --rules lead_rules.yaml --export scores.csv\n\n"
     "  crmlens leads score --backtest --rules lead_rules.yaml",
 )
+@analysis_command("leads_score")
 def score_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     backtest: Annotated[
         bool,
         typer.Option(
@@ -137,27 +117,22 @@ def score_command(
     share_b: ShareBOpt = 0.3,
     seed: int = 0,
     exclude: ExcludeOpt = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
-) -> None:
+) -> Run:
     """Score or backtest."""
-    run_and_emit(
-        "leads_score",
-        warehouse=warehouse,
-        fmt=fmt,
-        lang=lang,
-        as_of=as_of,
-        backtest_only=backtest,
-        cutoff=cutoff,
-        model_path=model,
-        save=save,
-        rules=rules,
-        export=export,
-        scope=scope,
-        shares=(share_a, share_b),
-        seed=seed,
-        moment="first_response" if first_response else "arrival",
-        exclude=tuple(exclude or ()),
+    return Run(
+        {
+            "backtest_only": backtest,
+            "cutoff": cutoff,
+            "model_path": model,
+            "save": save,
+            "rules": rules,
+            "export": export,
+            "scope": scope,
+            "shares": (share_a, share_b),
+            "seed": seed,
+            "moment": "first_response" if first_response else "arrival",
+            "exclude": tuple(exclude or ()),
+        }
     )
 
 
@@ -167,9 +142,8 @@ def score_command(
     "derived from signals; --file shows one.\n\n"
     "Example: crmlens leads rules --init lead_rules.yaml",
 )
+@analysis_command("leads_rules")
 def rules_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     init: Annotated[
         str | None, typer.Option(help="Write a starting rule file.")
     ] = None,
@@ -177,18 +151,7 @@ def rules_command(
     share_a: ShareAOpt = 0.2,
     share_b: ShareBOpt = 0.3,
     exclude: ExcludeOpt = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
-) -> None:
+) -> Run:
     """Write or show a rule file."""
-    run_and_emit(
-        "leads_rules",
-        warehouse=warehouse,
-        fmt=fmt,
-        lang=lang,
-        as_of=as_of,
-        init=init,
-        file=file,
-        shares=(share_a, share_b),
-        exclude=tuple(exclude or ()),
-    )
+    shares, excluded = (share_a, share_b), tuple(exclude or ())
+    return Run({"init": init, "file": file, "shares": shares, "exclude": excluded})

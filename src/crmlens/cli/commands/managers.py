@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from crmlens.cli.options import AsOfOpt, FormatOpt, LangOpt, WarehouseOpt
-from crmlens.cli.render import Format
+from crmlens.cli.commands._analysis import analysis_command, option
 
 managers_app = typer.Typer(
     help="Seller analytics: KPIs, fair comparison, call quality, losses, speed to lead, "
@@ -27,6 +26,8 @@ FromOpt = Annotated[
 MinOpt = Annotated[
     int, typer.Option("--min-deals", help="Smallest sample for a finding.")
 ]
+#: Every managers command ends with these (before --format and --lang).
+FILTERS = (option("team", TeamOpt), option("region", RegionOpt))
 
 
 def register(app: typer.Typer) -> None:
@@ -34,18 +35,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(managers_app, name="managers")
 
 
-def _run(
-    name: str, warehouse: str | None, fmt: Format, lang: str, **params: Any
-) -> None:
-    from crmlens.cli.commands._analysis import run_and_emit
-
-    run_and_emit(name, warehouse=warehouse, fmt=fmt, lang=lang, **params)
-
-
 @managers_app.command("kpis")
+@analysis_command("managers_kpis", filters=FILTERS)
 def kpis_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     period: Annotated[
         str, typer.Option(help="month, quarter, year or all.")
     ] = "quarter",
@@ -65,10 +57,6 @@ def kpis_command(
             help="Smallest sample for an activity trend finding (both periods).",
         ),
     ] = 100,
-    team: TeamOpt = None,
-    region: RegionOpt = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
 ) -> None:
     """KPIs per manager for the period to date, with the trend vs the previous period.
 
@@ -77,25 +65,11 @@ def kpis_command(
 
     Examples: crmlens managers kpis --period month; crmlens managers kpis --by team -f csv
     """
-    _run(
-        "managers_kpis",
-        warehouse,
-        fmt,
-        lang,
-        as_of=as_of,
-        period=period,
-        by=by,
-        min_deals=min_deals,
-        min_activities=min_activities,
-        team=team,
-        region=region,
-    )
 
 
 @managers_app.command("compare")
+@analysis_command("managers_compare", filters=FILTERS)
 def compare_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     date_from: FromOpt = None,
     segment_by: Annotated[
         str,
@@ -108,94 +82,42 @@ def compare_command(
     min_deals: MinOpt = 30,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 42,
     n_boot: Annotated[int, typer.Option("--boot", help="Bootstrap replicates.")] = 2000,
-    team: TeamOpt = None,
-    region: RegionOpt = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
 ) -> None:
     """Fair comparison: raw vs mix-adjusted win rate, with a bootstrap interval.
 
     Examples: crmlens managers compare; crmlens managers compare --segment-by
     client_type,pipeline_id --format json
     """
-    _run(
-        "managers_compare",
-        warehouse,
-        fmt,
-        lang,
-        as_of=as_of,
-        date_from=date_from,
-        segment_by=segment_by,
-        min_deals=min_deals,
-        seed=seed,
-        n_boot=n_boot,
-        team=team,
-        region=region,
-    )
 
 
 @managers_app.command("checklist")
+@analysis_command("managers_checklist", filters=FILTERS)
 def checklist_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     by: Annotated[str, typer.Option(help="item or manager.")] = "item",
     min_deals: MinOpt = 30,
-    team: TeamOpt = None,
-    region: RegionOpt = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
 ) -> None:
     """Call-quality checklist items against deal outcomes: share passed, lift, n.
 
     Examples: crmlens managers checklist; crmlens managers checklist --by manager
     """
-    _run(
-        "managers_checklist",
-        warehouse,
-        fmt,
-        lang,
-        as_of=as_of,
-        by=by,
-        min_deals=min_deals,
-        team=team,
-        region=region,
-    )
 
 
 @managers_app.command("losses")
+@analysis_command("managers_losses", filters=FILTERS)
 def losses_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     date_from: FromOpt = None,
     by: Annotated[str, typer.Option(help="manager, stage or source.")] = "manager",
     min_deals: MinOpt = 30,
-    team: TeamOpt = None,
-    region: RegionOpt = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
 ) -> None:
     """Lost reasons by manager, stage or source: count, share and money.
 
     Examples: crmlens managers losses --by stage; crmlens managers losses -f json
     """
-    _run(
-        "managers_losses",
-        warehouse,
-        fmt,
-        lang,
-        as_of=as_of,
-        date_from=date_from,
-        by=by,
-        min_deals=min_deals,
-        team=team,
-        region=region,
-    )
 
 
 @managers_app.command("response")
+@analysis_command("managers_response", filters=FILTERS)
 def response_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     date_from: FromOpt = None,
     sla: Annotated[str, typer.Option(help="Answer standard: 1h, 30m, 1d.")] = "1h",
     by: Annotated[
@@ -228,10 +150,6 @@ def response_command(
             "(implies --business-hours).",
         ),
     ] = None,
-    team: TeamOpt = None,
-    region: RegionOpt = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
 ) -> None:
     """Speed to lead: median and p90 first response, share over SLA, conversion.
 
@@ -239,55 +157,23 @@ def response_command(
     crmlens managers response --by workload; crmlens managers response --business-hours;
     crmlens managers response --sla 2h --work-hours 8-20 --work-days mon-sat
     """
-    _run(
-        "managers_response",
-        warehouse,
-        fmt,
-        lang,
-        as_of=as_of,
-        date_from=date_from,
-        sla=sla,
-        by=by,
-        business_hours=business_hours,
-        work_hours=work_hours,
-        work_days=work_days,
-        team=team,
-        region=region,
-    )
 
 
 @managers_app.command("activity")
+@analysis_command("managers_activity", filters=FILTERS)
 def activity_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     by: Annotated[str, typer.Option(help="manager or mix.")] = "manager",
     min_deals: MinOpt = 30,
-    team: TeamOpt = None,
-    region: RegionOpt = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
 ) -> None:
     """Calls, meetings, visits per won deal, and which activity mix wins (with n).
 
     Examples: crmlens managers activity; crmlens managers activity --by mix -f json
     """
-    _run(
-        "managers_activity",
-        warehouse,
-        fmt,
-        lang,
-        as_of=as_of,
-        by=by,
-        min_deals=min_deals,
-        team=team,
-        region=region,
-    )
 
 
 @managers_app.command("credit")
+@analysis_command("managers_credit", filters=FILTERS)
 def credit_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     date_from: FromOpt = None,
     scheme: Annotated[
         str, typer.Option(help="owner, equal, activity (minutes) or stage.")
@@ -301,27 +187,9 @@ def credit_command(
     rate: Annotated[
         float | None, typer.Option("--rate", help="Bonus rate of credited revenue.")
     ] = None,
-    team: TeamOpt = None,
-    region: RegionOpt = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
 ) -> None:
     """Team credit: who took part in won deals and what each scheme credits them.
 
     Examples: crmlens managers credit --compare --format json;
     crmlens managers credit --scheme activity --pool 1000000
     """
-    _run(
-        "managers_credit",
-        warehouse,
-        fmt,
-        lang,
-        as_of=as_of,
-        date_from=date_from,
-        scheme=scheme,
-        compare=compare,
-        pool=pool,
-        rate=rate,
-        team=team,
-        region=region,
-    )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from crmlens.cli.options import AsOfOpt, FormatOpt, LangOpt, WarehouseOpt
-from crmlens.cli.render import Format
+from crmlens.cli.commands._analysis import Run, analysis_command
+from crmlens.cli.options import AsOfOpt
 
 HELP = """Plan vs fact per scope: target, fact to date, expected revenue of open deals
 and repeat orders in the rest of the period, forecast, chance to hit the target
@@ -35,11 +35,11 @@ def register(app: typer.Typer) -> None:
     app.command("plan", help=HELP)(plan_command)
 
 
+@analysis_command("plan")
 def plan_command(
-    warehouse: WarehouseOpt = None,
     period: PeriodOpt = None,
     scope: ScopeOpt = "region",
-    as_of: AsOfOpt = None,
+    as_of: AsOfOpt = None,  # declared for its place in --help
     green: Annotated[float, typer.Option(help="Green from this chance.")] = 0.8,
     yellow: Annotated[float, typer.Option(help="Yellow from this chance.")] = 0.4,
     seed: Annotated[int, typer.Option(help="Seed of the Monte Carlo.")] = 42,
@@ -53,37 +53,11 @@ def plan_command(
     date_to: Annotated[
         str | None, typer.Option("--to", help="Backtest: last day.")
     ] = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
-) -> None:
+) -> Run:
     """Print the plan table (or the backtest) with findings."""
-    from crmlens.cli.commands._analysis import run_and_emit
-
-    common: dict[str, Any] = {
-        "scope": scope,
-        "green": green,
-        "yellow": yellow,
-        "seed": seed,
-        "n_sims": sims,
-    }
+    common = {"scope": scope, "green": green, "yellow": yellow, "seed": seed,
+              "n_sims": sims}  # fmt: skip
     if backtest:
-        run_and_emit(
-            "plan_backtest",
-            warehouse=warehouse,
-            fmt=fmt,
-            lang=lang,
-            as_of=as_of,
-            date_from=date_from,
-            date_to=date_to,
-            **common,
-        )
-        return
-    run_and_emit(
-        "plan",
-        warehouse=warehouse,
-        fmt=fmt,
-        lang=lang,
-        as_of=as_of,
-        period=period,
-        **common,
-    )
+        months = {"date_from": date_from, "date_to": date_to}
+        return Run({**months, **common}, analysis="plan_backtest")
+    return Run({"period": period, **common})

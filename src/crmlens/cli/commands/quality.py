@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from crmlens.cli.options import AsOfOpt, FormatOpt, LangOpt, WarehouseOpt
-from crmlens.cli.render import Format
+from crmlens.cli.commands._analysis import analysis_command
 
 HELP = """Data quality audit: checks of accessibility, accuracy, links, completeness,
 consistency, relevance, reliability, timeliness, uniqueness and CRM process errors,
@@ -30,9 +29,8 @@ def register(app: typer.Typer) -> None:
     app.command("quality", help=HELP)(quality_command)
 
 
+@analysis_command("quality")
 def quality_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     table: Annotated[
         str | None, typer.Option("--table", help="Only the checks of this table.")
     ] = None,
@@ -56,11 +54,5 @@ def quality_command(
     out: Annotated[
         str | None, typer.Option("--out", help="File to export to (quality.<kind>).")
     ] = None,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
 ) -> None:
     """Print the quality checks or scores and the findings."""
-    from crmlens.cli.commands._analysis import run_and_emit
-
-    run_and_emit("quality", warehouse=warehouse, fmt=fmt, lang=lang, as_of=as_of,
-                 table=table, by=by, sla_hours=sla_hours, export=export, out=out)  # fmt: skip

@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from crmlens.cli.options import AsOfOpt, FormatOpt, LangOpt, WarehouseOpt
-from crmlens.cli.render import Format
+from crmlens.cli.commands._analysis import analysis_command
 
 HELP = """Early warnings: plans at risk (regions and managers), pipeline coverage below a
 multiple of the remaining target, and — when those analyses are installed — key
@@ -26,23 +25,10 @@ def register(app: typer.Typer) -> None:
     app.command("warnings", help=HELP)(warnings_command)
 
 
+@analysis_command("warnings")
 def warnings_command(
-    warehouse: WarehouseOpt = None,
-    as_of: AsOfOpt = None,
     coverage: Annotated[
         float, typer.Option(help="Warn below this pipeline / remaining target.")
     ] = 1.5,
-    fmt: FormatOpt = Format.table,
-    lang: LangOpt = "en",
 ) -> None:
     """Print the warnings."""
-    from crmlens.cli.commands._analysis import run_and_emit
-
-    run_and_emit(
-        "warnings",
-        warehouse=warehouse,
-        fmt=fmt,
-        lang=lang,
-        as_of=as_of,
-        coverage=coverage,
-    )
