@@ -18,11 +18,14 @@ if TYPE_CHECKING:
     from crmlens.warehouse import Warehouse
 
 
-def open(url: Any = None) -> Warehouse:
-    """Open the warehouse at `url` (default ``$CRMLENS_WAREHOUSE`` or ``./crmlens.duckdb``)."""
+def open(url: Any = None, *, create: bool = True) -> Warehouse:
+    """Open the warehouse at `url` (default ``$CRMLENS_WAREHOUSE`` or ``./crmlens.duckdb``).
+
+    A new one is created unless `create` is False (then a missing one is an error).
+    """
     from crmlens.warehouse import open_warehouse
 
-    return open_warehouse(url)
+    return open_warehouse(url, create=create)
 
 
 def __getattr__(name: str) -> Any:

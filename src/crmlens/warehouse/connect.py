@@ -214,9 +214,26 @@ class Warehouse:
             self.storage.close()
 
 
-def open_warehouse(url: str | os.PathLike[str] | None = None) -> Warehouse:
-    """Open the warehouse at `url` (see module docstring)."""
+def open_warehouse(
+    url: str | os.PathLike[str] | None = None, *, create: bool = True
+) -> Warehouse:
+    """Open the warehouse at `url` (see module docstring).
+
+    With ``create=False`` a DuckDB file or Spark directory that does not exist yet is an
+    error (a report on a mistyped path would otherwise read a new, empty warehouse).
+    """
     parsed = parse_url(url)
+    path = parsed.path
+    if (
+        not create
+        and path is not None
+        and str(path) != ":memory:"
+        and not path.exists()
+    ):
+        raise WarehouseError(
+            f"there is no warehouse at {path}: import data first "
+            f"(crmlens import FILES -w {parsed.raw}) or try crmlens demo"
+        )
     if parsed.backend == "duckdb":
         return _open_duckdb(parsed)
     if parsed.backend == "spark":

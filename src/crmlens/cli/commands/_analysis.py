@@ -136,7 +136,7 @@ def _run_and_emit(
     from crmlens.insights.registry import run
 
     check_lang(lang)
-    wh = crmlens.open(warehouse)
+    wh = crmlens.open(warehouse, create=False)
     result = run(name, wh, **params)
     findings = [f.to_dict() for f in rank(result.findings)]
     if show is not None:

@@ -88,7 +88,7 @@ def insights_command(
     role_spec(role)
     chosen = parse_scope(role, scope)
     check_scope(role, chosen)
-    wh = crmlens.open(warehouse)
+    wh = crmlens.open(warehouse, create=False)
     with progress_bar("insights") as update:
         found = collect(wh, role=role, scope=chosen, as_of=as_of, progress=update)
     story = tell(found, lang=lang, top=top)

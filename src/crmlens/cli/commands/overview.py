@@ -24,6 +24,6 @@ def tables_command(
     import crmlens
     from crmlens.insights.registry import tables_rows
 
-    wh = crmlens.open(warehouse)
+    wh = crmlens.open(warehouse, create=False)
     rows = records(tables_rows(wh))
     emit(fmt, "tables", {"warehouse": wh.url.raw}, rows, title="tables")
